@@ -1,0 +1,50 @@
+// JSON Schema of the config file. Every field is optional in the file; defaults fill the rest.
+const stringList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+const mode = { enum: ['enforce', 'warn', 'audit'] } as const;
+
+export const CONFIG_SCHEMA = {
+  $id: 'flink-ha-webhook/config',
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    haServiceAccount: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$', maxLength: 253 },
+    operatorServiceAccounts: { type: 'array', items: { type: 'string', pattern: '^([a-z0-9][-a-z0-9]*:)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' } },
+    allowedPrincipals: stringList,
+    storageDirTemplate: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' },
+    minJobManagers: { type: 'integer', minimum: 1, maximum: 10 },
+    excludedNamespaces: stringList,
+    mode,
+    namespaceModes: { type: 'object', additionalProperties: mode },
+    imagePatterns: stringList,
+    exemptLabel: { type: 'string', minLength: 1 },
+    exemptReasonAnnotation: { type: 'string', minLength: 1 },
+    releaseAnnotation: { type: 'string', minLength: 1 },
+    modeLabel: { type: 'string', minLength: 1 },
+    mutationFailurePolicy: { enum: ['Fail', 'Ignore'] },
+    tls: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        certDir: { type: 'string', minLength: 1 },
+        certFile: { type: 'string', minLength: 1 },
+        keyFile: { type: 'string', minLength: 1 },
+        caFile: { type: 'string', minLength: 1 },
+        reloadIntervalMs: { type: 'integer', minimum: 100 },
+      },
+    },
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        host: { type: 'string', minLength: 1 },
+        port: { type: 'integer', minimum: 1, maximum: 65535 },
+        serviceDnsNames: stringList,
+        shutdownDeadlineMs: { type: 'integer', minimum: 0 },
+        keepAliveTimeoutMs: { type: 'integer', minimum: 1000 },
+        headersTimeoutMs: { type: 'integer', minimum: 1000 },
+      },
+    },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    webhookNamespace: { type: 'string', minLength: 1 },
+  },
+} as const;

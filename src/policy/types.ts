@@ -1,0 +1,109 @@
+// The policy's interface: what goes in (a PolicyRequest and a PolicyContext) and what comes out (a Decision).
+// The webhook, dry-run and audit all call `decide` (src/policy/decide.ts) with these; only the edges differ.
+import type { Operation as JsonPatchOperation } from 'fast-json-patch';
+import type { WebhookConfig } from '../config/types.ts';
+import type { KubeObject } from '../kube/objects.ts';
+
+export type Operation = 'CREATE' | 'UPDATE' | 'DELETE' | 'CONNECT';
+
+/** Which webhook is asking: the mutating one runs mutate rules, the validating one validate rules; dry-run and audit run both. */
+export type Phase = 'mutate' | 'validate' | 'both';
+
+export interface Requester {
+  username: string;
+  groups?: string[];
+}
+
+export interface PolicyRequest {
+  operation: Operation;
+  /** The object after the operation (null on DELETE). */
+  object: KubeObject | null;
+  /** The stored object before the operation (UPDATE and DELETE; null on CREATE). */
+  oldObject: KubeObject | null;
+  /** Namespace of the request (for namespaced objects); the object's own namespace when absent. */
+  namespace?: string;
+  requester: Requester;
+  dryRun: boolean;
+}
+
+export type RuleId =
+  | 'ha-enabled'
+  | 'ha-storage-dir'
+  | 'cluster-id'
+  | 'ha-namespace'
+  | 'standby-jobmanagers'
+  | 'pod-ip-address'
+  | 'ha-service-account'
+  | 'protect-ha-configmap'
+  | 'no-owner-reference'
+  | 'no-ha-data-strip'
+  | 'protect-namespace'
+  | 'policy-error';
+
+/**
+ * mutated: the webhook changed the object; denied: the request is refused; warned: allowed, with a warning
+ * (warn mode, or a check that could only warn); exempt: the rule would have acted, but an exemption applies;
+ * unchecked: the rule needs the cluster and could not ask it (offline dry-run); passed: compliant.
+ */
+export type Action = 'mutated' | 'denied' | 'warned' | 'exempt' | 'unchecked' | 'passed';
+
+export interface Finding {
+  rule: RuleId;
+  action: Action;
+  /** What is wrong and what breaks without the rule. */
+  message: string;
+  /** How to fix it. */
+  fix?: string;
+}
+
+export interface Decision {
+  allowed: boolean;
+  /** JSON patch from the request object to `object`; empty when nothing changed. */
+  patch: JsonPatchOperation[];
+  /** The object after the patch (the request object when nothing changed; null on DELETE). */
+  object: KubeObject | null;
+  findings: Finding[];
+  /** Set when denied: HTTP-like code and a message that says what to do. */
+  status?: { code: number; message: string };
+  /** Admission warnings (each names its rule id). */
+  warnings: string[];
+  /** Audit annotations keyed `<rule-id>` (the API server prefixes the webhook name). */
+  auditAnnotations: Record<string, string>;
+  /** What the policy recognised the object as (for logs, metrics and reports). */
+  subject: string;
+}
+
+export type Mode = WebhookConfig['mode'];
+
+/**
+ * What rules may ask of the cluster. The server answers from the API server; unit tests use a fake;
+ * offline dry-run answers `undefined` ("could not check"), and rules then say so instead of pretending.
+ */
+export interface ClusterView {
+  /** Labels and annotations of a namespace, or undefined when unknown. */
+  namespaceMeta(namespace: string): Promise<{ labels: Record<string, string>; annotations: Record<string, string> } | undefined>;
+  serviceAccountExists(namespace: string, name: string): Promise<boolean | undefined>;
+  /** Can this ServiceAccount get/list/watch/create/update/delete ConfigMaps in its namespace? */
+  serviceAccountCanManageConfigMaps(namespace: string, name: string): Promise<boolean | undefined>;
+  /**
+   * The Flink clusters of a namespace, as (cluster-id, owner) pairs, where owner is `Kind/name` of the workload
+   * that runs it. Used for cluster-id uniqueness.
+   */
+  flinkClusterIds(namespace: string): Promise<Array<{ clusterId: string; owner: string }> | undefined>;
+  /** Does the namespace hold HA ConfigMaps? */
+  namespaceHoldsHaState(namespace: string): Promise<boolean | undefined>;
+}
+
+export interface PolicyContext {
+  config: WebhookConfig;
+  cluster: ClusterView;
+}
+
+/** A ClusterView that knows nothing: every question is answered "could not check". */
+export const OFFLINE_CLUSTER: ClusterView = {
+  namespaceMeta: () => Promise.resolve(undefined),
+  serviceAccountExists: () => Promise.resolve(undefined),
+  serviceAccountCanManageConfigMaps: () => Promise.resolve(undefined),
+  flinkClusterIds: () => Promise.resolve(undefined),
+  namespaceHoldsHaState: () => Promise.resolve(undefined),
+};

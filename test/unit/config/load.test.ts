@@ -1,0 +1,57 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from '../../../src/config/load.ts';
+
+const file = (text: string): string => {
+  const path = join(mkdtempSync(join(tmpdir(), 'fhw-config-')), 'config.yaml');
+  writeFileSync(path, text);
+  return path;
+};
+
+describe('loadConfig', () => {
+  it('gives working defaults with no file', () => {
+    const result = loadConfig();
+    assert.ok(result.ok);
+    assert.equal(result.config.haServiceAccount, 'flink');
+    assert.deepEqual(result.config.operatorServiceAccounts, ['flink-operator']);
+    assert.equal(result.config.minJobManagers, 2);
+    assert.equal(result.config.mode, 'enforce');
+    assert.equal(result.config.storageDirTemplate, undefined);
+    assert.ok(result.config.excludedNamespaces.includes('kube-system'));
+    assert.ok(result.config.excludedNamespaces.includes('flink-ha-webhook'));
+  });
+
+  it('reads a file, then env, then overrides, in that precedence', () => {
+    const path = file('haServiceAccount: flink-ha\nminJobManagers: 3\nmode: warn\n');
+    const result = loadConfig({ file: path, env: { FLINK_HA_MIN_JOBMANAGERS: '4' }, overrides: { mode: 'audit' } });
+    assert.ok(result.ok);
+    assert.equal(result.config.haServiceAccount, 'flink-ha');
+    assert.equal(result.config.minJobManagers, 4);
+    assert.equal(result.config.mode, 'audit');
+  });
+
+  const bad: Array<[string, string, RegExp]> = [
+    ['an unknown mode', 'mode: strict\n', /mode: must be equal to one of the allowed values: one of enforce, warn, audit/],
+    ['a misspelt key', 'haServiceAcount: flink\n', /additional properties 'haServiceAcount'/],
+    ['a nested bad field', 'server:\n  port: 70000\n', /server\.port: must be <= 65535/],
+    ['a template without a scheme', 'storageDirTemplate: /tmp/ha\n', /storageDirTemplate: must match pattern/],
+    ['a YAML syntax error', 'mode: [enforce\n', /config\.yaml: /],
+    ['a list instead of a mapping', '- a\n- b\n', /must be a YAML mapping/],
+  ];
+  for (const [what, text, expected] of bad) {
+    it(`rejects ${what} with a message naming the field`, () => {
+      const result = loadConfig({ file: file(text) });
+      assert.equal(result.ok, false);
+      assert.match(result.ok ? '' : result.errors.join('\n'), expected);
+    });
+  }
+
+  it('rejects a non-integer env value', () => {
+    const result = loadConfig({ env: { FLINK_HA_PORT: 'eighty' } });
+    assert.equal(result.ok, false);
+    assert.match(result.ok ? '' : result.errors.join('\n'), /FLINK_HA_PORT: 'eighty' is not an integer/);
+  });
+});
