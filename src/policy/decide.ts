@@ -1,16 +1,155 @@
-// The policy's single entry point. STUB: replaced by the rule engine (issue 2); allows everything for now.
-import type { Decision, Phase, PolicyContext, PolicyRequest } from './types.ts';
-import { describeObject } from '../kube/objects.ts';
+// The policy's single entry point: a request and a context in, a Decision out. The webhook (phase 'mutate' or
+// 'validate'), dry-run and audit (phase 'both') all call this; it never throws, whatever the object.
+import jsonPatch from 'fast-json-patch';
+import { describeObject, type KubeObject } from '../kube/objects.ts';
+import { classify, type Classified } from '../flink/workload.ts';
+import { isHaConfigMap } from '../flink/ha-configmap.ts';
+import { RULES } from './rules/index.ts';
+import { flinkViewOf } from './flink-view.ts';
+import { resolveMode, type Exemption } from './modes.ts';
+import { finding, type Rule, type Target } from './target.ts';
+import type { Decision, Finding, Mode, Phase, PolicyContext, PolicyRequest } from './types.ts';
 
-export function decide(request: PolicyRequest, _ctx: PolicyContext, _phase: Phase = 'both'): Promise<Decision> {
+const imagePatternCache = new WeakMap<string[], RegExp[]>();
+
+export async function decide(request: PolicyRequest, ctx: PolicyContext, phase: Phase = 'both'): Promise<Decision> {
+  const subjectObj = request.object ?? request.oldObject;
+  const subject = describeObject(subjectObj);
+  let target: Target;
+  try {
+    target = await buildTarget(request, ctx);
+  } catch (err) {
+    return errorDecision(request, phase, ctx, subject, `could not read ${subject}: ${messageOf(err)}`);
+  }
+  if (target.classified.shape === 'other') return assemble(request, target, [], 'enforce', undefined, subject);
+  if (target.classified.shape === 'invalid') {
+    return errorDecision(request, phase, ctx, subject, `cannot read ${subject}: ${target.classified.reason}`);
+  }
+
+  const findings: Finding[] = [];
+  for (const rule of RULES) {
+    for (const half of halvesFor(rule, phase)) {
+      try {
+        findings.push(...(await half(target)));
+      } catch (err) {
+        const protective = half === rule.validate;
+        findings.push(finding('policy-error', protective ? 'denied' : mutationErrorAction(ctx),
+          `rule ${rule.id} could not decide on ${subject}: ${messageOf(err)}`,
+          protective ? 'fix the object so the policy can read it, or ask a platform admin' : undefined));
+      }
+    }
+  }
+  let mode: Mode = 'enforce';
+  let exemption: Exemption | undefined;
+  try {
+    ({ mode, exemption } = await resolveMode(target));
+  } catch (err) {
+    findings.push(finding('policy-error', 'warned', `could not resolve the namespace mode: ${messageOf(err)}; enforcing`));
+  }
+  return assemble(request, target, findings, mode, exemption, describe(subject, target.classified));
+}
+
+function halvesFor(rule: Rule, phase: Phase): Array<(t: Target) => Promise<Finding[]> | Finding[]> {
+  const halves: Array<((t: Target) => Promise<Finding[]> | Finding[]) | undefined> =
+    phase === 'mutate' ? [rule.mutate] : phase === 'validate' ? [rule.validate] : [rule.mutate, rule.validate];
+  return halves.filter((h) => h !== undefined);
+}
+
+async function buildTarget(request: PolicyRequest, ctx: PolicyContext): Promise<Target> {
   const obj = request.object ?? request.oldObject;
-  return Promise.resolve({
-    allowed: true,
-    patch: [],
-    object: request.object,
-    findings: [],
-    warnings: [],
-    auditAnnotations: {},
-    subject: describeObject(obj),
+  const namespace = request.namespace || obj?.metadata?.namespace || (obj?.kind === 'Namespace' ? (obj.metadata?.name ?? '') : 'default');
+  const draft = request.object ? structuredClone<KubeObject>(request.object) : null;
+  const patterns = imagePatternsOf(ctx.config.imagePatterns);
+  let classified: Classified = classify(draft ?? request.oldObject ?? {}, patterns);
+  // An UPDATE that strips the HA labels makes the new object look ordinary: judge it as the HA ConfigMap it was.
+  if (request.object?.kind === 'ConfigMap' && isHaConfigMap(request.oldObject)) classified = { shape: 'ha-configmap' };
+  const flink = await flinkViewOf(classified, draft, namespace, ctx.cluster, ctx.config);
+  return { request, namespace, classified, draft, old: request.oldObject, flink, config: ctx.config, cluster: ctx.cluster };
+}
+
+function assemble(request: PolicyRequest, target: Target, raw: Finding[], mode: Mode, exemption: Exemption | undefined, subject: string): Decision {
+  const findings = adjust(raw, mode, exemption);
+  const denied = findings.filter((f) => f.action === 'denied');
+  const allowed = denied.length === 0;
+  const mutated = allowed && findings.some((f) => f.action === 'mutated');
+  const patch = mutated && request.object && target.draft ? jsonPatch.compare(request.object, target.draft) : [];
+  const warnings = mode === 'audit' ? [] : findings
+    .filter((f) => f.action === 'mutated' || f.action === 'warned' || f.action === 'unchecked')
+    .map((f) => `[${f.rule}] ${f.message}`);
+  const auditAnnotations: Record<string, string> = {};
+  for (const f of findings) {
+    if (f.action === 'passed') continue;
+    const prev = auditAnnotations[f.rule];
+    auditAnnotations[f.rule] = truncate(prev ? `${prev}; ${f.action}: ${f.message}` : `${f.action}: ${f.message}`, 1000);
+  }
+  const decision: Decision = {
+    allowed,
+    patch,
+    object: patch.length > 0 ? target.draft : request.object,
+    findings,
+    warnings,
+    auditAnnotations,
+    subject,
+  };
+  if (!allowed) {
+    decision.status = {
+      code: 403,
+      message: `flink-ha-webhook denied ${describeObject(request.object ?? request.oldObject)}: ${denied
+        .map((f) => `[${f.rule}] ${f.message}${f.fix ? `. Fix: ${f.fix}` : ''}`).join(' | ')}`,
+    };
+  }
+  return decision;
+}
+
+/** Exemptions turn every action into `exempt`; warn and audit modes turn mutations and denials into warnings. */
+function adjust(findings: Finding[], mode: Mode, exemption: Exemption | undefined): Finding[] {
+  return findings.map((f) => {
+    if (f.action === 'passed') return f;
+    if (exemption) return { ...f, action: 'exempt', message: `${f.message} (exempt: ${exemption.reason})` };
+    if (mode === 'enforce') return f;
+    if (f.action === 'mutated') return { ...f, action: 'warned', message: `would ${f.message} (${mode} mode)` };
+    if (f.action === 'denied') return { ...f, action: 'warned', message: `would deny: ${f.message} (${mode} mode)` };
+    return f;
   });
+}
+
+function errorDecision(request: PolicyRequest, phase: Phase, ctx: PolicyContext, subject: string, message: string): Decision {
+  // Validation protects HA data: fail closed. Mutation follows the configured failure policy.
+  const action = phase === 'mutate' ? mutationErrorAction(ctx) : 'denied';
+  const f = finding('policy-error', action, message, 'fix the object so it is a readable Kubernetes object');
+  const target: Target = {
+    request, namespace: request.namespace ?? '', classified: { shape: 'other' }, draft: null, old: request.oldObject,
+    config: ctx.config, cluster: ctx.cluster,
+  };
+  return assemble(request, target, [f], 'enforce', undefined, subject);
+}
+
+function mutationErrorAction(ctx: PolicyContext): Finding['action'] {
+  return ctx.config.mutationFailurePolicy === 'Fail' ? 'denied' : 'warned';
+}
+
+function imagePatternsOf(patterns: string[]): RegExp[] {
+  let compiled = imagePatternCache.get(patterns);
+  if (!compiled) {
+    compiled = patterns.map((p) => new RegExp(p));
+    imagePatternCache.set(patterns, compiled);
+  }
+  return compiled;
+}
+
+function describe(subject: string, c: Classified): string {
+  switch (c.shape) {
+    case 'workload': return `${subject} (${c.mode} ${c.role}${c.controller === 'Pod' ? ' pod' : ''})`;
+    case 'flink-config': return `${subject} (Flink config, ${c.fileKey})`;
+    case 'ha-configmap': return `${subject} (HA ConfigMap)`;
+    default: return subject;
+  }
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function truncate(s: string, n: number): string {
+  return s.length > n ? `${s.slice(0, n - 1)}…` : s;
 }

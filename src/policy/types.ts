@@ -92,6 +92,8 @@ export interface ClusterView {
   flinkClusterIds(namespace: string): Promise<Array<{ clusterId: string; owner: string }> | undefined>;
   /** Does the namespace hold HA ConfigMaps? */
   namespaceHoldsHaState(namespace: string): Promise<boolean | undefined>;
+  /** Optional (see ConfigMapLookup); absent means "could not check". */
+  configMap?: ConfigMapLookup;
 }
 
 export interface PolicyContext {
@@ -107,3 +109,9 @@ export const OFFLINE_CLUSTER: ClusterView = {
   flinkClusterIds: () => Promise.resolve(undefined),
   namespaceHoldsHaState: () => Promise.resolve(undefined),
 };
+
+/**
+ * Optional: read a ConfigMap (the Flink config a workload mounts). `null` = it does not exist,
+ * `undefined` = could not check. Offline dry-run answers from the manifests it was given.
+ */
+export type ConfigMapLookup = (namespace: string, name: string) => Promise<KubeObject | null | undefined>;

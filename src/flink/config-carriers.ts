@@ -1,0 +1,181 @@
+// Flink configuration reaches a process through several carriers; each is read and written here the way Flink
+// reads it: FlinkDeployment `spec.flinkConfiguration` (flat or nested), `flink-conf.yaml` (flat lines),
+// `config.yaml` (standard nested YAML), and a container's `-Dkey=value` args and `FLINK_PROPERTIES` env.
+import yaml from 'js-yaml';
+
+export interface ConfigCarrier {
+  /** Where the config lives, for messages (`spec.flinkConfiguration`, `ConfigMap flink-config, flink-conf.yaml`). */
+  readonly where: string;
+  get(key: string): string | undefined;
+  set(key: string, value: string): void;
+}
+
+/** Flattens nested maps by joining keys with `.`, lists with `;`, as the operator's ConfigObjectNode.asFlatMap does. */
+export function flattenConfig(node: unknown, prefix = '', out: Map<string, string> = new Map()): Map<string, string> {
+  if (node === null || node === undefined) return out;
+  if (typeof node === 'object' && !Array.isArray(node)) {
+    for (const [k, v] of Object.entries(node as Record<string, unknown>)) flattenConfig(v, prefix ? `${prefix}.${k}` : k, out);
+    return out;
+  }
+  if (!prefix) return out;
+  out.set(prefix, Array.isArray(node) ? node.map(scalarText).join(';') : scalarText(node));
+  return out;
+}
+
+function scalarText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+  return JSON.stringify(v);
+}
+
+/**
+ * Writes `key` into a nested map where the existing structure puts it: under the deepest existing parent map
+ * (`high-availability: {type: kubernetes}` gets `storageDir` beside `type`), else as a flat dotted key.
+ */
+export function setNested(root: Record<string, unknown>, key: string, value: string): void {
+  let node = root;
+  let rest = key;
+  for (;;) {
+    const parent = Object.keys(node).find((k) => rest.startsWith(`${k}.`) && isMap(node[k]));
+    if (parent === undefined) break;
+    node = node[parent] as Record<string, unknown>;
+    rest = rest.slice(parent.length + 1);
+  }
+  node[rest] = value;
+}
+
+function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** `spec.flinkConfiguration` of a FlinkDeployment (flat string map up to operator 1.12, nested YAML since 1.13). */
+export function flinkConfigurationCarrier(spec: Record<string, unknown>): ConfigCarrier {
+  return {
+    where: 'spec.flinkConfiguration',
+    get: (key) => flattenConfig(spec.flinkConfiguration).get(key),
+    set: (key, value) => {
+      if (!isMap(spec.flinkConfiguration)) spec.flinkConfiguration = {};
+      setNested(spec.flinkConfiguration as Record<string, unknown>, key, value);
+    },
+  };
+}
+
+export class ConfigParseError extends Error {}
+
+/** Legacy `flink-conf.yaml`: one `key: value` per line, `#` comments; Flink splits at the first `: `. */
+export function parseFlinkConfLines(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.replace(/(^|\s)#.*$/, '').trim();
+    if (!line) continue;
+    const sep = line.indexOf(': ');
+    const key = (sep < 0 ? line.replace(/:$/, '') : line.slice(0, sep)).trim();
+    const value = sep < 0 ? '' : line.slice(sep + 2).trim();
+    if (key) out.set(key, unquote(value));
+  }
+  return out;
+}
+
+function unquote(v: string): string {
+  return v.length >= 2 && ((v.startsWith('"') && v.endsWith('"')) || (v.startsWith("'") && v.endsWith("'"))) ? v.slice(1, -1) : v;
+}
+
+/** `FLINK_PROPERTIES`: `key: value` lines; the image's entrypoint splits each at the first `:`. */
+export function parseFlinkProperties(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    const sep = line.indexOf(':');
+    if (!line || line.startsWith('#') || sep <= 0) continue;
+    out.set(line.slice(0, sep).trim(), unquote(line.slice(sep + 1).trim()));
+  }
+  return out;
+}
+
+/** A ConfigMap data key holding Flink config; `flink-conf.yaml` or `config.yaml`. Writes edit `data[fileKey]`. */
+export function configFileCarrier(data: Record<string, string>, fileKey: string, cmName: string): ConfigCarrier {
+  const where = `ConfigMap ${cmName}, ${fileKey}`;
+  const nested = fileKey === 'config.yaml';
+  const read = (): Map<string, string> => {
+    const text = data[fileKey] ?? '';
+    if (!nested) return parseFlinkConfLines(text);
+    let doc: unknown;
+    try {
+      doc = yaml.load(text);
+    } catch (err) {
+      throw new ConfigParseError(`${where} is not valid YAML: ${(err as { reason?: string }).reason ?? (err as Error).message}`);
+    }
+    if (doc !== null && doc !== undefined && !isMap(doc)) throw new ConfigParseError(`${where} is not a YAML mapping`);
+    return flattenConfig(doc);
+  };
+  return {
+    where,
+    get: (key) => read().get(key),
+    set: (key, value) => {
+      const text = data[fileKey] ?? '';
+      if (nested) {
+        const doc = (yaml.load(text) ?? {}) as Record<string, unknown>;
+        const [head] = key.split('.');
+        if (head !== undefined && isMap(doc[head])) {
+          // A nested parent exists: a flat `a.b` key beside an `a:` map would overlap, so rewrite the document.
+          setNested(doc, key, value);
+          data[fileKey] = yaml.dump(doc, { lineWidth: -1 });
+          return;
+        }
+      }
+      // Append, keeping the user's text (comments, order) as it was.
+      const line = yaml.dump({ [key]: value }, { lineWidth: -1 });
+      data[fileKey] = `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}`;
+    },
+  };
+}
+
+export interface ContainerLike {
+  name?: string;
+  args?: string[];
+  env?: Array<{ name: string; value?: string; valueFrom?: unknown }>;
+}
+
+/**
+ * A container's dynamic properties: `-Dkey=value` args (they win over the file) and `FLINK_PROPERTIES` lines.
+ * Writes add `-D` args, the carrier that works whatever the conf dir mount is (FLINK_PROPERTIES needs a writable one).
+ */
+export function containerCarrier(container: ContainerLike): ConfigCarrier {
+  const read = (): Map<string, string> => {
+    const out = new Map<string, string>();
+    const props = container.env?.find((e) => e.name === 'FLINK_PROPERTIES')?.value;
+    if (props) for (const [k, v] of parseFlinkProperties(props)) out.set(k, v);
+    const args = container.args ?? [];
+    args.forEach((arg, i) => {
+      let prop: string | undefined;
+      if (arg.startsWith('-D') && arg.length > 2) prop = arg.slice(2);
+      else if (arg === '-D') prop = args[i + 1];
+      const eq = prop?.indexOf('=') ?? -1;
+      if (prop !== undefined && eq > 0) out.set(prop.slice(0, eq).trim(), prop.slice(eq + 1).trim());
+    });
+    return out;
+  };
+  return {
+    where: `container ${container.name ?? '(unnamed)'} args`,
+    get: (key) => read().get(key),
+    set: (key, value) => {
+      container.args = [...(container.args ?? []), `-D${key}=${value}`];
+    },
+  };
+}
+
+/** Reads keys through several carriers, highest precedence first; writes go to the first writable one. */
+export function layeredCarrier(readers: ConfigCarrier[], writer: ConfigCarrier): ConfigCarrier & { whereOf(key: string): string | undefined } {
+  return {
+    where: writer.where,
+    get: (key) => {
+      for (const r of readers) {
+        const v = r.get(key);
+        if (v !== undefined) return v;
+      }
+      return undefined;
+    },
+    whereOf: (key) => readers.find((r) => r.get(key) !== undefined)?.where,
+    set: (key, value) => writer.set(key, value),
+  };
+}

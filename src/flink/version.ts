@@ -1,0 +1,41 @@
+// Which Flink version a workload runs, from the operator's `spec.flinkVersion` (`v1_20`, `v2_2`) or the image tag
+// (`flink:1.20.1-scala_2.12-java17`, `apache/flink:2.2`). It decides which config keys and file a write uses.
+
+export interface FlinkVersion {
+  major: number;
+  minor: number;
+}
+
+export function parseOperatorFlinkVersion(value: unknown): FlinkVersion | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = /^v(\d+)_(\d+)$/.exec(value);
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
+}
+
+export function versionFromImage(image: unknown): FlinkVersion | undefined {
+  if (typeof image !== 'string') return undefined;
+  const at = image.indexOf('@');
+  const ref = at >= 0 ? image.slice(0, at) : image;
+  const colon = ref.lastIndexOf(':');
+  if (colon < 0 || ref.slice(colon).includes('/')) return undefined;
+  const m = /^(\d+)\.(\d+)/.exec(ref.slice(colon + 1));
+  return m ? { major: Number(m[1]), minor: Number(m[2]) } : undefined;
+}
+
+export function atLeast(v: FlinkVersion | undefined, major: number, minor: number): boolean {
+  if (!v) return false;
+  return v.major > major || (v.major === major && v.minor >= minor);
+}
+
+/**
+ * The key Kubernetes HA is switched on with. `high-availability.type` (value `kubernetes`) is read by Flink 1.17+
+ * and is what current docs show; older Flink reads `high-availability`, where the factory class name works in every
+ * release since 1.12. Unknown versions get the current key (new clusters run current Flink), except in a legacy
+ * `flink-conf.yaml`, which only Flink 1.x reads: there the old key with the class name works in every 1.x release.
+ */
+export function haTypeWrite(v: FlinkVersion | undefined, legacyConfFile = false): { key: string; value: string } {
+  if ((v && !atLeast(v, 1, 17)) || (!v && legacyConfFile)) {
+    return { key: 'high-availability', value: 'org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory' };
+  }
+  return { key: 'high-availability.type', value: 'kubernetes' };
+}

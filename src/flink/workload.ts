@@ -1,0 +1,137 @@
+// Recognises what a Kubernetes object is to Flink: an operator FlinkDeployment, a standalone or native JobManager
+// or TaskManager (controller or Pod), a Flink config ConfigMap, an HA ConfigMap, a Namespace, or nothing of ours.
+import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
+import type { KubeObject } from '../kube/objects.ts';
+import { groupOf } from '../kube/objects.ts';
+import { isHaConfigMap } from './ha-configmap.ts';
+
+export type Role = 'jobmanager' | 'taskmanager';
+export type FlinkMode = 'standalone' | 'native' | 'operator';
+
+export type Classified =
+  | { shape: 'flinkdeployment' }
+  | {
+      shape: 'workload';
+      role: Role;
+      mode: FlinkMode;
+      /** session (JobManager Deployment) or application (JobManager Job / standalone-job args). */
+      variant: 'session' | 'application';
+      /** Deployment, StatefulSet, Job or Pod. */
+      controller: 'Deployment' | 'StatefulSet' | 'Job' | 'Pod';
+      podSpec: V1PodSpec;
+      container: V1Container;
+      /** Created and reconciled by the Flink Kubernetes Operator: audited, never mutated. */
+      operatorOwned: boolean;
+    }
+  | { shape: 'flink-config'; fileKey: 'flink-conf.yaml' | 'config.yaml'; native: boolean; operatorOwned: boolean }
+  | { shape: 'ha-configmap' }
+  | { shape: 'namespace' }
+  /** Looks like Flink but cannot be read (a broken pod template, a non-object spec): answered with the reason. */
+  | { shape: 'invalid'; reason: string }
+  | { shape: 'other' };
+
+const POD_CONTROLLERS: Record<string, { group: string; controller: 'Deployment' | 'StatefulSet' | 'Job' }> = {
+  Deployment: { group: 'apps', controller: 'Deployment' },
+  StatefulSet: { group: 'apps', controller: 'StatefulSet' },
+  Job: { group: 'batch', controller: 'Job' },
+};
+
+export const OPERATOR_GENERATION_ANNOTATION = 'flinkdeployment.flink.apache.org/generation';
+const FLINK_ENTRYPOINTS = new Set(['jobmanager', 'taskmanager', 'standalone-job']);
+
+export function classify(obj: KubeObject, imagePatterns: RegExp[]): Classified {
+  const kind = obj.kind ?? '';
+  const group = groupOf(obj.apiVersion);
+  if (kind === 'FlinkDeployment' && group === 'flink.apache.org') {
+    return isRecord(obj.spec) ? { shape: 'flinkdeployment' } : { shape: 'invalid', reason: 'FlinkDeployment has no spec object' };
+  }
+  if (kind === 'Namespace' && group === '') return { shape: 'namespace' };
+  if (kind === 'ConfigMap' && group === '') return classifyConfigMap(obj);
+  const ctl = POD_CONTROLLERS[kind];
+  if (kind === 'Pod' && group === '') return classifyPodBearer(obj, obj.spec, 'Pod', imagePatterns);
+  if (ctl && ctl.group === group) {
+    const template = isRecord(obj.spec) ? obj.spec.template : undefined;
+    return classifyPodBearer(obj, isRecord(template) ? template.spec : undefined, ctl.controller, imagePatterns, isRecord(template) ? template : undefined);
+  }
+  return { shape: 'other' };
+}
+
+function classifyConfigMap(obj: KubeObject): Classified {
+  if (isHaConfigMap(obj)) return { shape: 'ha-configmap' };
+  const data = isRecord(obj.data) ? obj.data : {};
+  const name = obj.metadata?.name ?? '';
+  const labels = obj.metadata?.labels ?? {};
+  const native = labels.type === 'flink-native-kubernetes';
+  const operatorOwned = isOperatorOwned(obj);
+  if (typeof data['flink-conf.yaml'] === 'string') return { shape: 'flink-config', fileKey: 'flink-conf.yaml', native, operatorOwned };
+  // `config.yaml` is a common name: only a Flink one when something else says Flink.
+  const looksFlink = name.startsWith('flink-config') || native || typeof data['log4j-console.properties'] === 'string' ||
+    (typeof data['config.yaml'] === 'string' && /^(jobmanager|taskmanager|high-availability|kubernetes)[.:]/m.test(data['config.yaml']));
+  if (typeof data['config.yaml'] === 'string' && looksFlink) return { shape: 'flink-config', fileKey: 'config.yaml', native, operatorOwned };
+  return { shape: 'other' };
+}
+
+function classifyPodBearer(
+  obj: KubeObject,
+  spec: unknown,
+  controller: 'Deployment' | 'StatefulSet' | 'Job' | 'Pod',
+  imagePatterns: RegExp[],
+  template?: Record<string, unknown>,
+): Classified {
+  const templateMeta = isRecord(template?.metadata) ? (template.metadata as { labels?: Record<string, string>; annotations?: Record<string, string> }) : {};
+  const labels = { ...(obj.metadata?.labels ?? {}), ...(templateMeta.labels ?? {}) };
+  const flinkLabelled = labels.component === 'jobmanager' || labels.component === 'taskmanager' || labels.type === 'flink-native-kubernetes';
+  if (!isRecord(spec) || !Array.isArray(spec.containers)) {
+    return flinkLabelled ? { shape: 'invalid', reason: `${controller} has no readable pod spec (spec${controller === 'Pod' ? '' : '.template.spec'}.containers)` } : { shape: 'other' };
+  }
+  const containers = (spec.containers as unknown[]).filter(isRecord) as unknown as V1Container[];
+  const container = containers.find((c) => c.name === 'flink-main-container') ??
+    containers.find((c) => FLINK_ENTRYPOINTS.has(c.args?.[0] ?? '')) ??
+    containers.find((c) => typeof c.image === 'string' && imagePatterns.some((p) => p.test(c.image!)));
+  if (!container) return { shape: 'other' };
+  const entry = container.args?.[0];
+  let role: Role | undefined;
+  if (labels.component === 'jobmanager' || entry === 'jobmanager' || entry === 'standalone-job') role = 'jobmanager';
+  else if (labels.component === 'taskmanager' || entry === 'taskmanager') role = 'taskmanager';
+  if (!role) return { shape: 'other' }; // a Flink client, SQL gateway, ...: not a cluster process
+  const native = labels.type === 'flink-native-kubernetes';
+  const operatorOwned = isOperatorOwned(obj) || templateMeta.annotations?.[OPERATOR_GENERATION_ANNOTATION] !== undefined ||
+    labels.type === 'flink-standalone-kubernetes';
+  const variant = controller === 'Job' || entry === 'standalone-job' ? 'application' : 'session';
+  return {
+    shape: 'workload',
+    role,
+    mode: operatorOwned ? 'operator' : native ? 'native' : 'standalone',
+    variant,
+    controller,
+    podSpec: spec as unknown as V1PodSpec,
+    container,
+    operatorOwned,
+  };
+}
+
+export function isOperatorOwned(obj: KubeObject): boolean {
+  return (obj.metadata?.ownerReferences ?? []).some((r) => r.kind === 'FlinkDeployment') ||
+    obj.metadata?.annotations?.[OPERATOR_GENERATION_ANNOTATION] !== undefined;
+}
+
+export function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Pod labels of a workload (the template's for controllers). */
+export function podLabelsOf(obj: KubeObject): Record<string, string> {
+  if (obj.kind === 'Pod') return obj.metadata?.labels ?? {};
+  const spec = isRecord(obj.spec) ? obj.spec : {};
+  const template = isRecord(spec.template) ? spec.template : {};
+  const meta = isRecord(template.metadata) ? (template.metadata as { labels?: Record<string, string> }) : {};
+  return { ...(obj.metadata?.labels ?? {}), ...(meta.labels ?? {}) };
+}
+
+/** The ConfigMap mounted as the Flink conf dir (`/opt/flink/conf`) of the Flink container, if any. */
+export function mountedConfigMapName(podSpec: V1PodSpec, container: V1Container): string | undefined {
+  const mount = (container.volumeMounts ?? []).find((m) => /\/conf\/?$/.test(m.mountPath));
+  if (!mount) return undefined;
+  const volume = (podSpec.volumes ?? []).find((v) => v.name === mount.name);
+  return volume?.configMap?.name ?? volume?.projected?.sources?.find((s) => s.configMap)?.configMap?.name;
+}

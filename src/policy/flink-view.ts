@@ -1,0 +1,71 @@
+// Builds the view of a target's effective Flink configuration: which carriers it is read from (highest precedence
+// first), where writes go, and whether part of it lives somewhere the policy could not read.
+import type { WebhookConfig } from '../config/types.ts';
+import type { KubeObject } from '../kube/objects.ts';
+import { configFileCarrier, containerCarrier, flinkConfigurationCarrier, layeredCarrier, type ConfigCarrier } from '../flink/config-carriers.ts';
+import { parseOperatorFlinkVersion, versionFromImage } from '../flink/version.ts';
+import { isRecord, mountedConfigMapName, type Classified } from '../flink/workload.ts';
+import type { FlinkConfigView } from './target.ts';
+import type { ClusterView } from './types.ts';
+
+export async function flinkViewOf(
+  classified: Classified,
+  draft: KubeObject | null,
+  namespace: string,
+  cluster: ClusterView,
+  _config: WebhookConfig,
+): Promise<FlinkConfigView | undefined> {
+  if (!draft) return undefined;
+  if (classified.shape === 'flinkdeployment' && isRecord(draft.spec)) {
+    const carrier = flinkConfigurationCarrier(draft.spec);
+    return {
+      carrier,
+      whereOf: (key) => (carrier.get(key) === undefined ? undefined : carrier.where),
+      complete: true,
+      version: parseOperatorFlinkVersion(draft.spec.flinkVersion) ?? versionFromImage(draft.spec.image),
+    };
+  }
+  if (classified.shape === 'flink-config') {
+    if (classified.operatorOwned) return undefined;
+    if (!isRecord(draft.data)) draft.data = {};
+    const carrier = configFileCarrier(draft.data as Record<string, string>, classified.fileKey, draft.metadata?.name ?? '');
+    return {
+      carrier,
+      whereOf: (key) => (carrier.get(key) === undefined ? undefined : carrier.where),
+      complete: true,
+      legacyConfFile: classified.fileKey === 'flink-conf.yaml',
+    };
+  }
+  if (classified.shape !== 'workload' || classified.operatorOwned || classified.controller === 'Pod') return undefined;
+  const writer = containerCarrier(classified.container);
+  const readers: ConfigCarrier[] = [writer];
+  const mounted = mountedConfigMapName(classified.podSpec, classified.container);
+  let complete = true;
+  let incompleteReason: string | undefined;
+  let legacyConfFile = false;
+  if (mounted) {
+    const cm = cluster.configMap ? await cluster.configMap(namespace, mounted) : undefined;
+    if (cm && isRecord(cm.data)) {
+      // Read-only copy: the workload's writes go to its container args, never into another object.
+      const data = { ...(cm.data as Record<string, string>) };
+      const fileKey = typeof data['config.yaml'] === 'string' ? 'config.yaml' : 'flink-conf.yaml';
+      legacyConfFile = fileKey === 'flink-conf.yaml';
+      readers.push(configFileCarrier(data, fileKey, mounted));
+    } else {
+      complete = false;
+      incompleteReason = cm === null
+        ? `the config ConfigMap ${mounted} does not exist yet; it gets the HA settings when it is created`
+        : `the config ConfigMap ${mounted} could not be read; it gets the HA settings when it is admitted`;
+    }
+  }
+  const layered = layeredCarrier(readers, writer);
+  return {
+    carrier: layered,
+    whereOf: (key) => layered.whereOf(key),
+    complete,
+    incompleteReason,
+    version: versionFromImage(classified.container.image),
+    legacyConfFile: legacyConfFile && !versionFromImage(classified.container.image),
+    mountedConfigMap: mounted,
+  };
+}

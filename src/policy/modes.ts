@@ -1,0 +1,34 @@
+// Which mode applies to a request (enforce, warn, audit) and whether an exemption applies. Exemptions leave a
+// trail: they need a label, and the reason annotation is echoed in every finding.
+import type { Target } from './target.ts';
+import type { Mode } from './types.ts';
+
+export interface Exemption {
+  reason: string;
+}
+
+const MODES = new Set<Mode>(['enforce', 'warn', 'audit']);
+
+export async function resolveMode(t: Target): Promise<{ mode: Mode; exemption?: Exemption }> {
+  const { config } = t;
+  if (config.excludedNamespaces.includes(t.namespace)) {
+    return { mode: 'audit', exemption: { reason: `namespace ${t.namespace} is excluded in the webhook config` } };
+  }
+  // HA ConfigMaps and Namespaces have their own, guarded way out (the release annotation).
+  const guarded = t.classified.shape === 'ha-configmap' || t.classified.shape === 'namespace';
+  const obj = t.draft ?? t.old;
+  if (!guarded && obj?.metadata?.labels?.[config.exemptLabel] === 'true') {
+    return { mode: 'enforce', exemption: { reason: reasonOf(obj.metadata.annotations?.[config.exemptReasonAnnotation]) } };
+  }
+  const meta = t.classified.shape === 'namespace' ? undefined : await t.cluster.namespaceMeta(t.namespace);
+  if (meta?.labels[config.exemptLabel] === 'true' && t.classified.shape !== 'ha-configmap') {
+    return { mode: 'enforce', exemption: { reason: `namespace ${t.namespace}: ${reasonOf(meta.annotations[config.exemptReasonAnnotation])}` } };
+  }
+  const label = meta?.labels[config.modeLabel] as Mode | undefined;
+  if (label && MODES.has(label)) return { mode: label };
+  return { mode: config.namespaceModes[t.namespace] ?? config.mode };
+}
+
+function reasonOf(annotation: string | undefined): string {
+  return annotation && annotation.trim() !== '' ? annotation.trim() : 'no reason given';
+}

@@ -1,0 +1,29 @@
+// ha-enabled: Kubernetes HA switched on, in the key the workload's Flink version reads. ZooKeeper HA is HA too.
+import { effectiveHaType, haKindOf } from '../../flink/config-keys.ts';
+import { haTypeWrite } from '../../flink/version.ts';
+import { finding, type Rule } from '../target.ts';
+
+export const haEnabled: Rule = {
+  id: 'ha-enabled',
+  title: 'Flink high availability is enabled',
+  why: 'Without HA a JobManager failure loses every running job: nothing records the job graphs or the latest checkpoints.',
+  mutate: (t) => {
+    const f = t.flink;
+    if (!f) return [];
+    const current = effectiveHaType((k) => f.carrier.get(k));
+    if (current) {
+      const kind = haKindOf(current.value);
+      const where = f.whereOf(current.key) ?? f.carrier.where;
+      if (kind === 'none') {
+        return [finding('ha-enabled', 'denied',
+          `${current.key}: ${current.value} (${where}) turns high availability off; a JobManager failure would lose the running jobs and their checkpoint pointers`,
+          `set ${haTypeWrite(f.version, f.legacyConfFile).key}: ${haTypeWrite(f.version, f.legacyConfFile).value} (or ZooKeeper HA), or exempt the object with the label ${t.config.exemptLabel}=true and a reason`)];
+      }
+      return [finding('ha-enabled', 'passed', kind === 'zookeeper' ? `ZooKeeper HA is on (${where}); accepted as HA` : `HA is on (${current.key}: ${current.value})`)];
+    }
+    if (!f.complete) return [finding('ha-enabled', 'unchecked', `HA type not set here; ${f.incompleteReason ?? 'part of the config could not be read'}`)];
+    const write = haTypeWrite(f.version, f.legacyConfFile);
+    f.carrier.set(write.key, write.value);
+    return [finding('ha-enabled', 'mutated', `set ${write.key}: ${write.value} in ${f.carrier.where} (no HA was configured; a JobManager failure would lose the running jobs)`)];
+  },
+};
