@@ -1,12 +1,119 @@
-// STUB: the `serve` subcommand (to be written).
+// `flink-ha-webhook serve`: parses flags, loads config (file < env < flags), picks how the policy sees the
+// cluster (kubeconfig, in-cluster, or offline), starts the HTTPS server and wires SIGTERM to a graceful stop.
+import { resolve } from 'node:path';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
+import { InvalidArgumentError } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import { apiClusterView } from '../kube/api-cluster-view.ts';
+import { OFFLINE_CLUSTER, type ClusterView } from '../policy/types.ts';
+import { createLogger, type Logger } from '../server/logger.ts';
+import { startWebhookServer } from '../server/server.ts';
+
+interface ServeFlags {
+  port?: number;
+  host?: string;
+  certDir?: string;
+  config?: string;
+  kubeconfig?: string;
+  logLevel?: string;
+}
 
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('(not yet available)')
-    .action(() => {
-      console.error('serve: not yet available');
-      process.exitCode = 2;
+    .description('run the admission webhook over HTTPS: POST /mutate, POST /validate, GET /healthz, /readyz, /metrics')
+    .option('--port <port>', 'port to listen on (default 8443)', parsePort)
+    .option('--host <address>', 'address to listen on (default 0.0.0.0)')
+    .option('--cert-dir <dir>', 'directory with tls.crt, tls.key, ca.crt; dev certificates are generated here when missing (default certs/)')
+    .option('--config <file>', 'YAML config file')
+    .option('--kubeconfig <file>', 'kubeconfig for cluster lookups (default: in-cluster when KUBERNETES_SERVICE_HOST is set, else offline)')
+    .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
+    .action(async (flags: ServeFlags) => {
+      process.exitCode = await serve(flags);
     });
+}
+
+async function serve(flags: ServeFlags): Promise<number> {
+  const loaded = loadConfig({
+    ...(flags.config ? { file: flags.config } : {}),
+    env: process.env,
+    overrides: {
+      server: { port: flags.port, host: flags.host },
+      tls: { certDir: flags.certDir },
+      logLevel: flags.logLevel,
+    },
+  });
+  if (!loaded.ok) {
+    for (const e of loaded.errors) console.error(`flink-ha-webhook serve: ${e}`);
+    return 2;
+  }
+  const config = loaded.config;
+  const logger = createLogger({ level: config.logLevel });
+  const cluster = clusterViewFor(flags.kubeconfig, logger);
+  if (!cluster) return 2;
+
+  let webhook;
+  try {
+    webhook = await startWebhookServer({ config, cluster, logger });
+  } catch (err) {
+    logger.fatal({ reason: (err as Error).message }, `could not start: ${(err as Error).message}`);
+    logger.flush();
+    return 1;
+  }
+  const shown = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  const caBundle = resolve(webhook.caPath);
+  logger.info(
+    { url: `https://${shown}:${webhook.port}`, host: config.server.host, port: webhook.port, caBundle },
+    `listening on https://${config.server.host}:${webhook.port}; CA bundle: ${caBundle}`,
+  );
+  logger.info(
+    `try: curl --cacert ${webhook.caPath} -H 'content-type: application/json' --data @test/fixtures/reviews/pod-create.json https://${shown}:${webhook.port}/mutate` +
+      ` -- to point a cluster at it, use clientConfig.url https://<address the API server reaches>:${webhook.port}/mutate (and /validate) with caBundle: the base64 of ${webhook.caPath}`,
+  );
+
+  await new Promise<void>((done) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        logger.warn({ signal }, 'second signal: exiting now');
+        logger.flush();
+        process.exit(1);
+      }
+      stopping = true;
+      logger.info({ signal }, 'signal received');
+      // SIGTERM comes from the kubelet: drain so the Service stops routing here first. Ctrl-C needs no drain.
+      void webhook.shutdown({ drain: signal === 'SIGTERM' }).then(done);
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  logger.flush();
+  return 0;
+}
+
+function clusterViewFor(kubeconfig: string | undefined, logger: Logger): ClusterView | undefined {
+  const kc = new KubeConfig();
+  try {
+    if (kubeconfig) {
+      kc.loadFromFile(kubeconfig);
+      logger.info({ kubeconfig, context: kc.getCurrentContext() }, 'cluster lookups use the kubeconfig');
+    } else if (process.env.KUBERNETES_SERVICE_HOST) {
+      kc.loadFromCluster();
+      logger.info('cluster lookups use the in-cluster ServiceAccount');
+    } else {
+      logger.warn('offline: no --kubeconfig and not in a cluster; rules that need the cluster answer "could not check"');
+      return OFFLINE_CLUSTER;
+    }
+  } catch (err) {
+    console.error(`flink-ha-webhook serve: cannot read the kubeconfig: ${(err as Error).message}`);
+    return undefined;
+  }
+  return apiClusterView(kc);
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidArgumentError('a port number from 1 to 65535');
+  return port;
 }

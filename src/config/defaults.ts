@@ -33,6 +33,7 @@ export const DEFAULT_CONFIG: WebhookConfig = {
       'flink-ha-webhook.flink-ha-webhook.svc.cluster.local',
     ],
     shutdownDeadlineMs: 25000,
+    drainDelayMs: 3000,
     keepAliveTimeoutMs: 65000,
     headersTimeoutMs: 66000,
   },

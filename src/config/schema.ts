@@ -40,6 +40,7 @@ export const CONFIG_SCHEMA = {
         port: { type: 'integer', minimum: 1, maximum: 65535 },
         serviceDnsNames: stringList,
         shutdownDeadlineMs: { type: 'integer', minimum: 0 },
+        drainDelayMs: { type: 'integer', minimum: 0 },
         keepAliveTimeoutMs: { type: 'integer', minimum: 1000 },
         headersTimeoutMs: { type: 'integer', minimum: 1000 },
       },

@@ -37,6 +37,9 @@ export interface WebhookConfig {
     /** DNS names for the generated dev serving certificate (in-cluster Service names). */
     serviceDnsNames: string[];
     shutdownDeadlineMs: number;
+    /** On SIGTERM, how long to keep answering (readiness already failing) before closing the listener, so the
+     * Service's endpoints drop this pod first; bounded by shutdownDeadlineMs. */
+    drainDelayMs: number;
     keepAliveTimeoutMs: number;
     headersTimeoutMs: number;
   };

@@ -1,0 +1,141 @@
+// The ClusterView of a running webhook, answered by the API server. Every answer is cached for a short TTL so
+// the admission path rarely waits, and every failure (timeout, RBAC, network) answers `undefined`: "could not
+// check", which the rules report instead of guessing. The webhook's RBAC must allow exactly these reads.
+import {
+  ApiException,
+  AppsV1Api,
+  AuthorizationV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+} from '@kubernetes/client-node';
+import type { ClusterView } from '../policy/types.ts';
+
+export interface ApiClusterViewOptions {
+  /** How long an answer is reused (default 5 s). */
+  ttlMs?: number;
+  /** How long a failure is remembered, so a struggling API server is not asked on every review (default 1 s). */
+  errorTtlMs?: number;
+  /** Longest wait for one API call before answering "could not check" (default 2 s, well inside timeoutSeconds). */
+  callTimeoutMs?: number;
+  now?: () => number;
+}
+
+const CONFIGMAP_VERBS = ['get', 'list', 'watch', 'create', 'update', 'delete'] as const;
+
+export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOptions = {}): ClusterView {
+  const core = kubeConfig.makeApiClient(CoreV1Api);
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const authz = kubeConfig.makeApiClient(AuthorizationV1Api);
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const cached = ttlCache(options);
+
+  return {
+    namespaceMeta: (namespace) =>
+      cached(`ns/${namespace}`, async () => {
+        const ns = await core.readNamespace({ name: namespace });
+        return { labels: ns.metadata?.labels ?? {}, annotations: ns.metadata?.annotations ?? {} };
+      }),
+
+    serviceAccountExists: (namespace, name) =>
+      cached(`sa/${namespace}/${name}`, async () => {
+        try {
+          await core.readNamespacedServiceAccount({ name, namespace });
+          return true;
+        } catch (err) {
+          if (err instanceof ApiException && err.code === 404) return false;
+          throw err;
+        }
+      }),
+
+    // A SubjectAccessReview asks about the Flink ServiceAccount; a SelfSubjectAccessReview would ask about us.
+    serviceAccountCanManageConfigMaps: (namespace, name) =>
+      cached(`sar/${namespace}/${name}`, async () => {
+        const answers = await Promise.all(
+          CONFIGMAP_VERBS.map((verb) =>
+            authz.createSubjectAccessReview({
+              body: {
+                apiVersion: 'authorization.k8s.io/v1',
+                kind: 'SubjectAccessReview',
+                spec: {
+                  user: `system:serviceaccount:${namespace}:${name}`,
+                  groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+                  resourceAttributes: { namespace, verb, resource: 'configmaps' },
+                },
+              },
+            }),
+          ),
+        );
+        return answers.every((a) => a.status?.allowed === true);
+      }),
+
+    flinkClusterIds: (namespace) =>
+      cached(`ids/${namespace}`, async () => {
+        const [crs, native] = await Promise.all([
+          listFlinkDeployments(custom, namespace),
+          apps.listNamespacedDeployment({ namespace, labelSelector: 'type=flink-native-kubernetes,component=jobmanager' }),
+        ]);
+        const ids = crs.map((name) => ({ clusterId: name, owner: `FlinkDeployment/${name}` }));
+        for (const d of native.items) {
+          const app = d.metadata?.labels?.app;
+          // Native deployments owned by a FlinkDeployment are already listed as the CR.
+          if (app && !d.metadata?.ownerReferences?.some((o) => o.kind === 'FlinkDeployment')) {
+            ids.push({ clusterId: app, owner: `Deployment/${d.metadata?.name ?? app}` });
+          }
+        }
+        return ids;
+      }),
+
+    namespaceHoldsHaState: (namespace) =>
+      cached(`ha/${namespace}`, async () => {
+        const list = await core.listNamespacedConfigMap({ namespace, labelSelector: 'configmap-type=high-availability', limit: 1 });
+        return list.items.length > 0;
+      }),
+  };
+}
+
+/** FlinkDeployment names of a namespace; none when the operator's CRD is not installed. */
+async function listFlinkDeployments(custom: CustomObjectsApi, namespace: string): Promise<string[]> {
+  try {
+    const list = (await custom.listNamespacedCustomObject({ group: 'flink.apache.org', version: 'v1beta1', namespace, plural: 'flinkdeployments' })) as {
+      items?: Array<{ metadata?: { name?: string } }>;
+    };
+    return (list.items ?? []).map((i) => i.metadata?.name).filter((n): n is string => typeof n === 'string');
+  } catch (err) {
+    if (err instanceof ApiException && err.code === 404) return [];
+    throw err;
+  }
+}
+
+type Cached = <T>(key: string, load: () => Promise<T>) => Promise<T | undefined>;
+
+/** A TTL cache of promises: concurrent reviews asking the same question share one API call. */
+function ttlCache(options: ApiClusterViewOptions): Cached {
+  const ttl = options.ttlMs ?? 5000;
+  const errorTtl = options.errorTtlMs ?? 1000;
+  const timeout = options.callTimeoutMs ?? 2000;
+  const now = options.now ?? Date.now;
+  const entries = new Map<string, { expires: number; value: Promise<unknown> }>();
+  return <T>(key: string, load: () => Promise<T>): Promise<T | undefined> => {
+    const t = now();
+    const hit = entries.get(key);
+    if (hit && hit.expires > t) return hit.value as Promise<T | undefined>;
+    if (entries.size > 10_000) entries.clear(); // bounded: namespaces x ServiceAccounts stay far below this
+    const entry: { expires: number; value: Promise<unknown> } = { expires: t + ttl, value: Promise.resolve(undefined) };
+    entry.value = withTimeout(load(), timeout).catch(() => {
+      entry.expires = now() + errorTtl;
+      return undefined;
+    });
+    entries.set(key, entry);
+    return entry.value as Promise<T | undefined>;
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+    timer.unref();
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,138 @@
+// The hot path: POST /mutate and /validate. Reads the raw body itself and writes the answer directly, because
+// express's JSON parser, res.json and etag cost the webhook most of its throughput (see bench/admission.bench.ts).
+// Flow: bytes -> admission/parse -> policy decide(request, ctx, phase) -> admission/respond -> bytes.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import { HttpError, statusBody } from '../admission/errors.ts';
+import { parseReview, subjectOf, toPolicyRequest } from '../admission/parse.ts';
+import { policyErrorResponse, responseOf, reviewOf } from '../admission/respond.ts';
+import type { AdmissionRequest, AdmissionResponse } from '../admission/types.ts';
+import type { WebhookConfig } from '../config/types.ts';
+import { decide as policyDecide } from '../policy/decide.ts';
+import type { ClusterView, Finding, PolicyContext } from '../policy/types.ts';
+import type { ErrorReason, Metrics, Webhook } from './metrics.ts';
+
+/** An UPDATE carries two objects of up to ~3 MiB each, plus the review around them. */
+export const MAX_BODY_BYTES = 7 * 1024 * 1024;
+
+export interface AdmissionDeps {
+  config: WebhookConfig;
+  cluster: ClusterView;
+  logger: Logger;
+  metrics: Metrics;
+  /** The policy; replaceable so tests can make it throw. */
+  decide?: typeof policyDecide;
+}
+
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
+
+export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHandler {
+  const ctx: PolicyContext = { config: deps.config, cluster: deps.cluster };
+  const decide = deps.decide ?? policyDecide;
+  const refuse = (req: IncomingMessage, res: ServerResponse, error: HttpError, reason: ErrorReason) => {
+    deps.metrics.error(webhook, reason);
+    deps.logger.info({ webhook, status: error.status, reason: error.message }, 'refused a malformed admission request');
+    writeError(req, res, error);
+  };
+
+  const answer = async (req: IncomingMessage, res: ServerResponse, body: string, started: number) => {
+    const parsed = parseReview(body);
+    if (!parsed.ok) return refuse(req, res, parsed.error, 'bad_request');
+    const request = parsed.request;
+    let response: AdmissionResponse;
+    let findings: Finding[] = [];
+    try {
+      const decision = await decide(toPolicyRequest(request), ctx, webhook);
+      findings = decision.findings;
+      response = responseOf(request.uid, decision);
+    } catch (err) {
+      // A bug in the policy (or a Decision that does not serialise): answered, never a 5xx or a crash.
+      deps.metrics.error(webhook, 'policy_error');
+      deps.logger.error({ webhook, uid: request.uid, err }, 'the policy failed on this review');
+      response = policyErrorResponse(request.uid, webhook, deps.config.mutationFailurePolicy, err);
+    }
+    writeJson(res, 200, JSON.stringify(reviewOf(response)));
+    const seconds = (performance.now() - started) / 1000;
+    deps.metrics.observeReview(webhook, seconds, response.allowed, response.patch !== undefined, request.dryRun === true, findings);
+    logReview(deps.logger, webhook, request, response, findings, seconds);
+  };
+
+  return (req, res) => {
+    const started = performance.now();
+    if (!isJson(req.headers['content-type'])) {
+      return refuse(req, res, new HttpError(415, `content type is '${req.headers['content-type'] ?? '(none)'}'; send application/json`), 'unsupported_media_type');
+    }
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return refuse(req, res, tooLarge(), 'too_large');
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on('data', (chunk: Buffer) => {
+      if (done) return;
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        done = true;
+        chunks.length = 0;
+        refuse(req, res, tooLarge(), 'too_large');
+      } else chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+      answer(req, res, body, started).catch((err: unknown) => {
+        deps.logger.error({ webhook, err }, 'unexpected failure answering a review');
+        if (!res.headersSent) writeError(req, res, new HttpError(400, 'the review could not be answered'));
+      });
+    });
+    req.on('error', () => {
+      // The client went away mid-body; there is no one to answer.
+      done = true;
+      deps.metrics.error(webhook, 'aborted');
+    });
+  };
+}
+
+function logReview(logger: Logger, webhook: Webhook, request: AdmissionRequest, response: AdmissionResponse, findings: Finding[], seconds: number): void {
+  if (!logger.isLevelEnabled('info')) return;
+  const subject = subjectOf(request);
+  logger.info(
+    {
+      webhook,
+      uid: request.uid,
+      kind: subject.kind,
+      namespace: subject.namespace,
+      name: subject.name,
+      operation: request.operation,
+      user: request.userInfo?.username,
+      dryRun: request.dryRun === true,
+      rules: findings.filter((f) => f.action !== 'passed').map((f) => `${f.rule}:${f.action}`),
+      decision: !response.allowed ? 'denied' : response.patch !== undefined ? 'patched' : 'allowed',
+      durationMs: Math.round(seconds * 1e6) / 1e3,
+    },
+    'admission review',
+  );
+}
+
+function isJson(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const semi = contentType.indexOf(';');
+  return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() === 'application/json';
+}
+
+function tooLarge(): HttpError {
+  return new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes (7 MiB), the most an admission review can carry`);
+}
+
+function writeJson(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+/** Answers an error; when the body was not read to its end, the connection cannot be reused and is closed. */
+export function writeError(req: IncomingMessage, res: ServerResponse, error: HttpError): void {
+  if (res.headersSent) return;
+  if (!req.complete) res.setHeader('connection', 'close');
+  writeJson(res, error.status, statusBody(error));
+  req.resume();
+}

@@ -1,0 +1,128 @@
+// The `serve` process's server: node:https with the checked serving pair (hot-reloaded), the admission hot path
+// dispatched ahead of express, readiness, and a graceful shutdown that drains before it closes.
+import https from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { WebhookConfig } from '../config/types.ts';
+import type { ClusterView } from '../policy/types.ts';
+import { admissionRoute, type AdmissionDeps } from './admission-route.ts';
+import { createApp } from './app.ts';
+import { startCertReloader, type CertReloader } from './cert-reloader.ts';
+import { ensureDevCertificates, pathsOf } from './certs.ts';
+import { createMetrics, type Metrics } from './metrics.ts';
+
+/** The API server gives a webhook at most 30 s (timeoutSeconds); a request taking longer is abandoned anyway. */
+const MIN_REQUEST_TIMEOUT_MS = 30_000;
+
+export interface WebhookServerOptions {
+  config: WebhookConfig;
+  cluster: ClusterView;
+  logger: Logger;
+  metrics?: Metrics;
+  decide?: AdmissionDeps['decide'];
+}
+
+export interface WebhookServer {
+  server: https.Server;
+  metrics: Metrics;
+  certs: CertReloader;
+  /** The CA bundle a client (the API server's caBundle) must trust. */
+  caPath: string;
+  port: number;
+  /** Fails readiness, drains, closes; resolves when every connection is closed (or the deadline passed). */
+  shutdown(options?: { drain?: boolean }): Promise<void>;
+}
+
+export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
+  const { config, logger } = options;
+  const metrics = options.metrics ?? createMetrics();
+  const files = { dir: config.tls.certDir, ...config.tls };
+  const paths = pathsOf(files);
+  const { generated } = await ensureDevCertificates(files, config.server.serviceDnsNames);
+  if (generated) logger.info({ certDir: config.tls.certDir, caBundle: paths.ca }, 'no serving certificate found: generated a development CA and serving certificate');
+
+  const certs = startCertReloader({
+    certPath: paths.cert,
+    keyPath: paths.key,
+    intervalMs: config.tls.reloadIntervalMs,
+    // The timer first fires after `server` below exists.
+    apply: (pair) => server.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' }),
+    logger,
+    metrics,
+  });
+  let shuttingDown = false;
+  const deps: AdmissionDeps = { config, cluster: options.cluster, logger, metrics, ...(options.decide ? { decide: options.decide } : {}) };
+  const mutate = admissionRoute('mutate', deps);
+  const validate = admissionRoute('validate', deps);
+  const app = createApp({ metrics, notReadyReason: () => (shuttingDown ? 'shutting down' : undefined) });
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    // While draining, every answer retires its connection, so clients reconnect to a pod that stays.
+    if (shuttingDown) res.setHeader('connection', 'close');
+    if (req.method === 'POST') {
+      const url = req.url ?? '';
+      const q = url.indexOf('?'); // the API server appends ?timeout=5s
+      const path = q < 0 ? url : url.slice(0, q);
+      if (path === '/mutate') return mutate(req, res);
+      if (path === '/validate') return validate(req, res);
+    }
+    void app(req, res);
+  };
+
+  const pair = certs.current();
+  const requestTimeout = Math.max(MIN_REQUEST_TIMEOUT_MS, config.server.headersTimeoutMs);
+  const server = https.createServer(
+    {
+      cert: pair.cert,
+      key: pair.key,
+      minVersion: 'TLSv1.2',
+      keepAliveTimeout: config.server.keepAliveTimeoutMs,
+      headersTimeout: config.server.headersTimeoutMs,
+      requestTimeout,
+    },
+    onRequest,
+  );
+  // Set explicitly as well: these are what the API server's HTTP/1.1 keep-alive client meets.
+  server.keepAliveTimeout = config.server.keepAliveTimeoutMs;
+  server.headersTimeout = config.server.headersTimeoutMs;
+  server.requestTimeout = requestTimeout;
+  server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed (does the client trust the CA bundle?)'));
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.server.port, config.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+
+  let closing: Promise<void> | undefined;
+  const shutdown = (opts: { drain?: boolean } = {}): Promise<void> => {
+    closing ??= (async () => {
+      const startedAt = Date.now();
+      const deadline = config.server.shutdownDeadlineMs;
+      shuttingDown = true;
+      const drainMs = opts.drain === false ? 0 : Math.min(config.server.drainDelayMs, Math.floor(deadline / 2));
+      logger.info({ drainMs, deadlineMs: deadline }, 'shutting down: readiness fails now; still answering while endpoints drop this pod');
+      if (drainMs > 0) await sleep(drainMs);
+      certs.stop();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
+      const remaining = Math.max(0, deadline - (Date.now() - startedAt));
+      const timedOut = await Promise.race([closed.then(() => false), sleep(remaining, true, { ref: false })]);
+      clearInterval(idleSweep);
+      if (timedOut) {
+        logger.warn('shutdown deadline reached: closing the connections still open');
+        server.closeAllConnections();
+      }
+      logger.info({ ms: Date.now() - startedAt }, 'stopped');
+    })();
+    return closing;
+  };
+
+  return { server, metrics, certs, caPath: paths.ca, port, shutdown };
+}
