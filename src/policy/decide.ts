@@ -68,9 +68,11 @@ async function buildTarget(request: PolicyRequest, ctx: PolicyContext): Promise<
 }
 
 function assemble(request: PolicyRequest, target: Target, raw: Finding[], mode: Mode, exemption: Exemption | undefined, subject: string): Decision {
-  const findings = adjust(raw, mode, exemption);
-  const denied = findings.filter((f) => f.action === 'denied');
+  const adjusted = adjust(raw, mode, exemption);
+  const denied = adjusted.filter((f) => f.action === 'denied');
   const allowed = denied.length === 0;
+  // A denied request is stored with no change: say so on the mutations it would otherwise have had.
+  const findings = allowed ? adjusted : adjusted.map((f) => (f.action === 'mutated' ? { ...f, message: `${f.message} (not applied: the request is denied)` } : f));
   const mutated = allowed && findings.some((f) => f.action === 'mutated');
   const patch = mutated && request.object && target.draft ? jsonPatch.compare(request.object, target.draft) : [];
   const warnings = mode === 'audit' ? [] : findings

@@ -1,0 +1,60 @@
+// Dry-run output: the mutated manifests as YAML (default), the JSON patches, a unified diff, or one JSON array.
+// Every format names the rules that fired; the YAML and patch formats carry them as comments.
+import yaml from 'js-yaml';
+import { createTwoFilesPatch } from 'diff';
+import type { DryRunResult } from './run.ts';
+
+export type DryRunFormat = 'yaml' | 'patch' | 'diff' | 'json';
+export const DRY_RUN_FORMATS: readonly DryRunFormat[] = ['yaml', 'patch', 'diff', 'json'];
+
+export function formatDryRun(results: DryRunResult[], format: DryRunFormat): string {
+  switch (format) {
+    case 'json':
+      return `${JSON.stringify(results.map(toJson), null, 2)}\n`;
+    case 'patch':
+      return results.map((r) => `${header(r)}${JSON.stringify(r.patch, null, 2)}\n`).join('');
+    case 'diff':
+      return results.map((r) => {
+        const before = dumpYaml(r.original);
+        const after = r.object ? dumpYaml(r.object) : '';
+        const label = `${r.source.file}#${r.source.index} ${subject(r)}`;
+        const body = before === after ? '' : createTwoFilesPatch(`a/${label}`, `b/${label}`, before, after, '', '', { context: 3 }).split('\n').slice(1).join('\n');
+        return `${header(r)}${body}`;
+      }).join('');
+    case 'yaml':
+      return results.map((r) => `---\n${header(r)}${r.object ? dumpYaml(r.object) : ''}`).join('');
+  }
+}
+
+function toJson(r: DryRunResult): Record<string, unknown> {
+  return {
+    source: { file: r.source.file, index: r.source.index, line: r.source.line },
+    kind: r.kind,
+    namespace: r.namespace,
+    name: r.name,
+    allowed: r.allowed,
+    patch: r.patch,
+    object: r.object,
+    findings: r.findings.map((f) => ({ rule: f.rule, action: f.action, message: f.message, ...(f.fix ? { fix: f.fix } : {}) })),
+    ...(r.message ? { message: r.message } : {}),
+  };
+}
+
+function subject(r: DryRunResult): string {
+  return `${r.kind} ${r.namespace ? `${r.namespace}/` : ''}${r.name}`;
+}
+
+/** Comment lines: the object, the verdict and every rule that did something. */
+function header(r: DryRunResult): string {
+  const lines = [`# ${subject(r)} (${r.source.file}:${r.source.line}): ${r.allowed ? (r.patch.length > 0 ? 'mutated' : 'allowed') : 'DENIED'}`];
+  for (const f of r.findings) {
+    if (f.action === 'passed') continue;
+    lines.push(`#   [${f.rule}] ${f.action}: ${f.message}`);
+    if (f.fix && (f.action === 'denied' || f.action === 'warned')) lines.push(`#     fix: ${f.fix}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+function dumpYaml(obj: unknown): string {
+  return yaml.dump(obj, { lineWidth: -1, noRefs: true });
+}
