@@ -1,0 +1,144 @@
+// Review round trips through the real server: uid echo, DELETE via oldObject, dry-run, a policy that throws,
+// the one log line per review, /metrics, /healthz and /readyz (which fails first on shutdown).
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { after, before, describe, it } from 'node:test';
+import request from 'supertest';
+import { defaultConfig } from '../../src/config/load.ts';
+import type { Decision } from '../../src/policy/types.ts';
+import { REVIEWS_DIR, admissionResponseOf, postRaw, sampleReview, startTestServer, type TestServer } from './helpers.ts';
+
+const post = (srv: TestServer, path: string, review: unknown) => postRaw(srv.url + path, JSON.stringify(review), { ca: srv.ca });
+
+describe('admission round trips', () => {
+  let srv: TestServer;
+  before(async () => {
+    srv = await startTestServer({ config: { storageDirTemplate: 's3://flink-ha/{namespace}/{clusterId}' } });
+  });
+  after(() => srv.close());
+
+  const samples = readdirSync(REVIEWS_DIR).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, ''));
+  for (const name of samples) {
+    for (const path of ['/mutate', '/validate']) {
+      it(`${name} on ${path}: a well-formed review that echoes the uid`, async () => {
+        const review = sampleReview(name);
+        const res = admissionResponseOf(await post(srv, path, review), review.request.uid);
+        if (path === '/validate') assert.equal(res.patch, undefined, 'the validating webhook never patches');
+      });
+    }
+  }
+
+  it('a DELETE is judged on oldObject (object is null)', async () => {
+    const review = sampleReview('ha-configmap-delete');
+    assert.equal(review.request.object, null);
+    const res = admissionResponseOf(await post(srv, '/validate', review));
+    assert.equal(res.allowed, false);
+    assert.match(res.status.message, /basic-example-cluster-config-map/);
+  });
+
+  it('a dryRun review is decided exactly like the real one, and logs and metrics say dry-run', async () => {
+    const real = admissionResponseOf(await post(srv, '/validate', sampleReview('ha-configmap-delete')));
+    const dry = sampleReview('ha-configmap-delete-dry-run');
+    const dryRes = admissionResponseOf(await post(srv, '/validate', dry), dry.request.uid);
+    assert.deepEqual({ ...dryRes, uid: '' }, { ...real, uid: '' });
+    const line = srv.logs.find((l) => l.uid === dry.request.uid);
+    assert.equal(line?.dryRun, true);
+    const metrics = await request(srv.ws.server).get('/metrics').ca(srv.ca);
+    assert.match(metrics.text, /flink_ha_webhook_dry_run_reviews_total\{webhook="validate"\} [1-9]/);
+  });
+
+  it('one log line per review, with identity, rules and decision, and never object data', async () => {
+    const review = sampleReview('ha-configmap-update');
+    review.request.uid = 'log-line-check';
+    await post(srv, '/validate', review);
+    const lines = srv.logs.filter((l) => l.uid === 'log-line-check');
+    assert.equal(lines.length, 1);
+    const line = lines[0]!;
+    assert.deepEqual(
+      { kind: line.kind, namespace: line.namespace, name: line.name, operation: line.operation, user: line.user, dryRun: line.dryRun, decision: line.decision, webhook: line.webhook },
+      { kind: 'ConfigMap', namespace: 'flink-jobs', name: 'basic-example-cluster-config-map', operation: 'UPDATE', user: 'jane@example.com', dryRun: false, decision: 'denied', webhook: 'validate' },
+    );
+    assert.ok(Array.isArray(line.rules) && (line.rules as string[]).includes('no-ha-data-strip:denied'));
+    assert.equal(typeof line.durationMs, 'number');
+    const text = JSON.stringify(srv.logs);
+    for (const secret of ['akka.tcp', 'submittedJobGraph', 'holderIdentity', 'StateMachineExample']) assert.ok(!text.includes(secret), `logs leak ${secret}`);
+  });
+
+  it('/metrics: latency per webhook path, decisions by rule and action, certificate expiry', async () => {
+    await post(srv, '/mutate', sampleReview('flinkdeployment-create'));
+    const res = await request(srv.ws.server).get('/metrics').ca(srv.ca);
+    assert.equal(res.status, 200);
+    assert.match(res.headers['content-type'], /^text\/plain/);
+    assert.match(res.text, /flink_ha_webhook_admission_duration_seconds_count\{webhook="mutate"\} [1-9]/);
+    assert.match(res.text, /flink_ha_webhook_admission_duration_seconds_count\{webhook="validate"\} [1-9]/);
+    assert.match(res.text, /flink_ha_webhook_rule_decisions_total\{webhook="mutate",rule="ha-enabled",action="mutated"\} [1-9]/);
+    assert.match(res.text, /flink_ha_webhook_rule_decisions_total\{webhook="validate",rule="protect-ha-configmap",action="denied"\} [1-9]/);
+    assert.match(res.text, /flink_ha_webhook_admission_reviews_total\{webhook="mutate",outcome="patched"\} [1-9]/);
+    const expiry = /^flink_ha_webhook_certificate_expiry_timestamp_seconds (\S+)$/m.exec(res.text);
+    assert.equal(Number(expiry?.[1]), srv.ws.certs.current().notAfter.getTime() / 1000);
+    const left = Number(/^flink_ha_webhook_certificate_expires_in_seconds (\S+)$/m.exec(res.text)?.[1]);
+    assert.ok(left > 300 * 24 * 3600, `a fresh dev certificate has most of a year left (${left} s)`);
+  });
+});
+
+describe('a policy that throws (a bug) is answered, never a 5xx', () => {
+  const failing = (): Promise<Decision> => Promise.reject(new Error('boom in a rule'));
+  let ignore: TestServer;
+  let fail: TestServer;
+  before(async () => {
+    ignore = await startTestServer({ decide: failing });
+    fail = await startTestServer({ decide: failing, config: { mutationFailurePolicy: 'Fail' } });
+  });
+  after(async () => {
+    await ignore.close();
+    await fail.close();
+  });
+
+  it('/validate denies (fail closed), naming policy-error', async () => {
+    const res = admissionResponseOf(await post(ignore, '/validate', sampleReview('ha-configmap-delete')));
+    assert.equal(res.allowed, false);
+    assert.equal(res.status.code, 500);
+    assert.match(res.status.message, /^policy-error: .*boom in a rule.*refused/);
+    assert.ok(res.auditAnnotations['policy-error']);
+  });
+
+  it('/mutate with mutationFailurePolicy Ignore admits unchanged, with a policy-error warning', async () => {
+    const res = admissionResponseOf(await post(ignore, '/mutate', sampleReview('pod-create')));
+    assert.equal(res.allowed, true);
+    assert.equal(res.patch, undefined);
+    assert.match(res.warnings[0], /^policy-error: .*boom in a rule/);
+  });
+
+  it('/mutate with mutationFailurePolicy Fail denies', async () => {
+    const res = admissionResponseOf(await post(fail, '/mutate', sampleReview('pod-create')));
+    assert.equal(res.allowed, false);
+    assert.match(res.status.message, /^policy-error:/);
+  });
+
+  it('counts policy errors in /metrics and logs them', async () => {
+    const res = await request(ignore.ws.server).get('/metrics').ca(ignore.ca);
+    assert.match(res.text, /flink_ha_webhook_admission_errors_total\{webhook="validate",reason="policy_error"\} [1-9]/);
+    assert.ok(ignore.logs.some((l) => l.msg === 'the policy failed on this review' && l.level === 50));
+  });
+});
+
+describe('health and readiness', () => {
+  it('/healthz and /readyz answer 200; on shutdown /readyz fails first while reviews are still answered', async () => {
+    const srv = await startTestServer({ config: { server: { ...defaultConfig().server, drainDelayMs: 400, shutdownDeadlineMs: 5000 } } });
+    try {
+      assert.equal((await request(srv.ws.server).get('/healthz').ca(srv.ca)).status, 200);
+      assert.equal((await request(srv.ws.server).get('/readyz').ca(srv.ca)).status, 200);
+      const stopping = srv.ws.shutdown();
+      const ready = await request(srv.ws.server).get('/readyz').ca(srv.ca);
+      assert.equal(ready.status, 503);
+      assert.equal(ready.text, 'shutting down');
+      const review = await post(srv, '/mutate', sampleReview('pod-create'));
+      admissionResponseOf(review);
+      assert.equal(review.headers.connection, 'close', 'answers while draining retire their connection');
+      await stopping;
+      assert.equal(srv.ws.server.listening, false);
+    } finally {
+      await srv.close();
+    }
+  });
+});
