@@ -1,0 +1,109 @@
+// The e2e harness: a real kube-apiserver (built from Go modules, cached) calling the real webhook over TLS.
+// Used by test/e2e/*.test.ts and by `npm run sandbox`.
+//
+// API
+//   startControlPlane(opts?)        etcd + kube-apiserver on free loopback ports, own PKI, admin kubeconfig,
+//                                   RBAC, ServiceAccount admission, FlinkDeployment/FlinkSessionJob CRDs.
+//                                   Builds the binaries first if the cache lacks them (see build-control-plane.sh).
+//     .kubeconfigPath, .server      for any client; .kubeConfig is the admin's client-node KubeConfig
+//     .kubectl(args, {as, input})   the real kubectl (same Kubernetes version); {code, stdout, stderr}, no throw
+//     .kubectlOk(args, opts)        the same, throws on a non-zero exit; returns stdout
+//     .get(path)                    GET as admin (e.g. '/metrics')
+//     .stop()                       kills etcd and kube-apiserver (whole process groups), removes the temp dir
+//   startWebhook(plane, {configFile?, args?})
+//                                   `node bin/flink-ha-webhook.mjs serve` on 127.0.0.1:<free port>, dev certs in
+//                                   <plane.dir>/webhook-certs; waits for /readyz. .stop() / .start() (same port
+//                                   and CA), .caPem(), .log()
+//   registerWebhooks(plane, webhook) the configurations of manifests/ with only clientConfig swapped
+//                                   (url + caBundle); returns once the API server calls the webhook
+//   startE2E(opts?)                 all three; .stop() tears everything down
+//   serviceAccount(ns, name)        'system:serviceaccount:<ns>:<name>', for kubectl's `as`
+//   createFlinkNamespace(plane, ns) a namespace with the `flink` ServiceAccount and its HA ConfigMap Role
+//
+// Teardown: every child runs in its own process group and is killed with it by stop(), by an exit/signal hook
+// when the test process ends, and by a watchdog shell when the test process is killed outright.
+import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.ts';
+import { registerWebhooks, startWebhook, type Webhook, type WebhookOptions } from './webhook.ts';
+
+export { startControlPlane, freePort, sharedDir, REPO_ROOT } from './control-plane.ts';
+export type { ControlPlane, KubectlOptions, KubectlResult } from './control-plane.ts';
+export {
+  startWebhook,
+  registerWebhooks,
+  unregisterWebhooks,
+  manifestWebhookConfigurations,
+  localWebhookConfigurations,
+  webhookCallCounts,
+} from './webhook.ts';
+export type { Webhook, WebhookOptions } from './webhook.ts';
+export { ensureBinaries } from './binaries.ts';
+
+export interface E2E {
+  plane: ControlPlane;
+  webhook: Webhook;
+  stop(): Promise<void>;
+}
+
+export async function startE2E(options: ControlPlaneOptions & { webhook?: WebhookOptions } = {}): Promise<E2E> {
+  const plane = await startControlPlane(options);
+  try {
+    const webhook = await startWebhook(plane, options.webhook);
+    await registerWebhooks(plane, webhook);
+    return {
+      plane,
+      webhook,
+      stop: async () => {
+        await webhook.stop();
+        await plane.stop();
+      },
+    };
+  } catch (err) {
+    await plane.stop();
+    throw err;
+  }
+}
+
+export function serviceAccount(namespace: string, name: string): string {
+  return `system:serviceaccount:${namespace}:${name}`;
+}
+
+/**
+ * A namespace as a Flink cluster needs it: the HA ServiceAccount `flink` (there is no controller-manager to
+ * make even `default`) and a Role letting it do what Flink's HA services do with ConfigMaps. The operator's
+ * ServiceAccount (`flink-operator` in `operatorNamespace`) gets the same Role here.
+ */
+export async function createFlinkNamespace(
+  plane: ControlPlane,
+  namespace: string,
+  { operatorNamespace = 'flink-operator-system', labels = {} }: { operatorNamespace?: string; labels?: Record<string, string> } = {},
+): Promise<void> {
+  const objects = [
+    { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'flink', namespace } },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name: 'flink-ha', namespace },
+      rules: [
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          verbs: ['get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection'],
+        },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name: 'flink-ha', namespace },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'flink-ha' },
+      subjects: [
+        { kind: 'ServiceAccount', name: 'flink', namespace },
+        { kind: 'ServiceAccount', name: 'flink-operator', namespace: operatorNamespace },
+      ],
+    },
+  ];
+  await plane.kubectlOk(['apply', '--server-side', '--field-manager=flink-ha-e2e', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
+  });
+}

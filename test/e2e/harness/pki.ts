@@ -1,0 +1,110 @@
+// The control plane's own throw-away PKI: a CA, kube-apiserver's serving cert, an admin client cert in
+// system:masters, and the ServiceAccount token signing key. Made with the openssl CLI (Debian's, always on the
+// machine); EC P-256 keys so that the whole set takes a few tens of milliseconds.
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface Pki {
+  caCert: string;
+  caKey: string;
+  serverCert: string;
+  serverKey: string;
+  adminCert: string;
+  adminKey: string;
+  saKey: string;
+  saPub: string;
+}
+
+async function openssl(dir: string, args: string[]): Promise<void> {
+  await run('openssl', args, { cwd: dir });
+}
+
+async function ecKey(dir: string, file: string): Promise<void> {
+  await openssl(dir, ['genpkey', '-algorithm', 'EC', '-pkeyopt', 'ec_paramgen_curve:P-256', '-out', file]);
+}
+
+async function signed(
+  dir: string,
+  name: string,
+  subject: string,
+  extensions: string,
+): Promise<void> {
+  await ecKey(dir, `${name}.key`);
+  await openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`]);
+  writeFileSync(join(dir, `${name}.ext`), extensions);
+  await openssl(dir, [
+    'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+    '-days', '2', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`,
+  ]);
+}
+
+/** Creates the PKI in `dir` and returns the paths. */
+export async function makePki(dir: string): Promise<Pki> {
+  await ecKey(dir, 'ca.key');
+  await openssl(dir, [
+    'req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=flink-ha-e2e-ca', '-days', '2', '-sha256',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    '-out', 'ca.crt',
+  ]);
+  await Promise.all([
+    signed(
+      dir,
+      'apiserver',
+      '/CN=kube-apiserver',
+      [
+        'basicConstraints=CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        'subjectAltName=IP:127.0.0.1,IP:10.0.0.1,DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc',
+      ].join('\n'),
+    ),
+    signed(
+      dir,
+      'admin',
+      '/O=system:masters/CN=e2e-admin',
+      ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth'].join('\n'),
+    ),
+    ecKey(dir, 'sa.key').then(() => openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'])),
+  ]);
+  return {
+    caCert: join(dir, 'ca.crt'),
+    caKey: join(dir, 'ca.key'),
+    serverCert: join(dir, 'apiserver.crt'),
+    serverKey: join(dir, 'apiserver.key'),
+    adminCert: join(dir, 'admin.crt'),
+    adminKey: join(dir, 'admin.key'),
+    saKey: join(dir, 'sa.key'),
+    saPub: join(dir, 'sa.pub'),
+  };
+}
+
+/** A kubeconfig for the admin, with everything inline so that it works from any directory. */
+export function adminKubeconfig(pki: Pki, server: string): string {
+  const b64 = (file: string) => readFileSync(file).toString('base64');
+  return [
+    'apiVersion: v1',
+    'kind: Config',
+    'clusters:',
+    '- name: flink-ha-e2e',
+    '  cluster:',
+    `    server: ${server}`,
+    `    certificate-authority-data: ${b64(pki.caCert)}`,
+    'users:',
+    '- name: e2e-admin',
+    '  user:',
+    `    client-certificate-data: ${b64(pki.adminCert)}`,
+    `    client-key-data: ${b64(pki.adminKey)}`,
+    'contexts:',
+    '- name: flink-ha-e2e',
+    '  context:',
+    '    cluster: flink-ha-e2e',
+    '    user: e2e-admin',
+    '    namespace: default',
+    'current-context: flink-ha-e2e',
+    '',
+  ].join('\n');
+}
