@@ -1,7 +1,8 @@
 // `flink-ha-webhook dry-run FILE|DIR|-`: what the webhook would do to these manifests, offline.
 // Exit codes: 0 every object allowed, 1 something denied, 2 usage or input errors (the rest is still processed).
 import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import type { Command} from 'commander';
+import { Option } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { readManifests } from '../sources/manifests.ts';
 import { dryRun } from '../dryrun/run.ts';

@@ -2,7 +2,7 @@
 // leadership (from the HA ConfigMaps) when the leader dies instead of the cluster waiting for a restart.
 import { NATIVE_JM_REPLICAS } from '../../flink/config-keys.ts';
 import { isRecord } from '../../flink/workload.ts';
-import { finding, type Rule } from '../target.ts';
+import { finding, type Rule, type Target } from '../target.ts';
 import type { Finding } from '../types.ts';
 
 export const standbyJobManagers: Rule = {
@@ -13,6 +13,7 @@ export const standbyJobManagers: Rule = {
     const min = t.config.minJobManagers;
     const c = t.classified;
     const draft = t.draft;
+    if (c.shape === 'flink-config') return nativeConfigReplicas(t);
     if (!draft || !isRecord(draft.spec)) return [];
     const spec = draft.spec;
     if (c.shape === 'flinkdeployment') {
@@ -23,16 +24,20 @@ export const standbyJobManagers: Rule = {
       if (c.controller === 'Job') return raise(spec, 'parallelism', 'spec.parallelism', min);
       return raise(spec, 'replicas', 'spec.replicas', min);
     }
-    if (c.shape === 'flink-config' && c.native && t.flink?.complete) {
-      const current = t.flink.carrier.get(NATIVE_JM_REPLICAS);
-      const n = current === undefined ? 1 : Number(current);
-      if (Number.isFinite(n) && n >= min) return [finding('standby-jobmanagers', 'passed', `${NATIVE_JM_REPLICAS}: ${n}`)];
-      t.flink.carrier.set(NATIVE_JM_REPLICAS, String(min));
-      return [finding('standby-jobmanagers', 'mutated', `set ${NATIVE_JM_REPLICAS}: ${min} in ${t.flink.carrier.where} (was ${current ?? 'unset, 1'})`)];
-    }
     return [];
   },
 };
+
+/** Native mode reads kubernetes.jobmanager.replicas; keep it in step with the JobManager Deployment. */
+function nativeConfigReplicas(t: Target): Finding[] {
+  const min = t.config.minJobManagers;
+  if (t.classified.shape !== 'flink-config' || !t.classified.native || !t.flink) return [];
+  const current = t.flink.carrier.get(NATIVE_JM_REPLICAS);
+  const n = current === undefined ? 1 : Number(current);
+  if (Number.isFinite(n) && n >= min) return [finding('standby-jobmanagers', 'passed', `${NATIVE_JM_REPLICAS}: ${n}`)];
+  t.flink.carrier.set(NATIVE_JM_REPLICAS, String(min));
+  return [finding('standby-jobmanagers', 'mutated', `set ${NATIVE_JM_REPLICAS}: ${min} in ${t.flink.carrier.where} (was ${current ?? 'unset, 1'})`)];
+}
 
 function raise(holder: Record<string, unknown>, field: string, path: string, min: number): Finding[] {
   const raw = holder[field];

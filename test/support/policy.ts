@@ -1,0 +1,113 @@
+// Test helpers for the policy: fixtures by kind/name, requests, a fake ClusterView with answers set per test.
+import { readFileSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import yaml from 'js-yaml';
+import jsonPatch from 'fast-json-patch';
+import { defaultConfig } from '../../src/config/load.ts';
+import type { WebhookConfig } from '../../src/config/types.ts';
+import type { KubeObject } from '../../src/kube/objects.ts';
+import { decide } from '../../src/policy/decide.ts';
+import type { ClusterView, Decision, Operation, Phase, Requester } from '../../src/policy/types.ts';
+
+const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
+
+/** All objects of a fixture file (path relative to test/fixtures). */
+export function fixtures(path: string): KubeObject[] {
+  return yaml.loadAll(readFileSync(join(fixturesDir, path), 'utf8')).filter((d) => d !== null) as KubeObject[];
+}
+
+/** One object of a fixture file by kind (and name), as a fresh copy. */
+export function fixture(path: string, kind: string, name?: string): KubeObject {
+  const found = fixtures(path).find((o) => o.kind === kind && (name === undefined || o.metadata?.name === name));
+  if (!found) throw new Error(`no ${kind} ${name ?? ''} in ${path}`);
+  return structuredClone(found);
+}
+
+/** Deep-set a value in a copy: at(obj, 'spec.replicas', 3). */
+export function withField(obj: KubeObject, path: string, value: unknown): KubeObject {
+  const copy = structuredClone(obj) as Record<string, unknown>;
+  const keys = path.split('.');
+  let node = copy;
+  for (const k of keys.slice(0, -1)) {
+    node[k] ??= {};
+    node = node[k] as Record<string, unknown>;
+  }
+  if (value === undefined) delete node[keys.at(-1)!];
+  else node[keys.at(-1)!] = value;
+  return copy;
+}
+
+export interface FakeCluster extends ClusterView {
+  serviceAccounts: Set<string>;
+  rights: Map<string, boolean>;
+  clusterIds: Map<string, Array<{ clusterId: string; owner: string }>>;
+  haNamespaces: Set<string>;
+  namespaces: Map<string, { labels: Record<string, string>; annotations: Record<string, string> }>;
+  configMaps: Map<string, KubeObject | null>;
+}
+
+/** A cluster that knows what the test tells it; anything else is "could not check" (undefined). */
+export function fakeCluster(init: Partial<Pick<FakeCluster, 'serviceAccounts' | 'rights' | 'clusterIds' | 'haNamespaces' | 'namespaces' | 'configMaps'>> = {}): FakeCluster {
+  const c: FakeCluster = {
+    serviceAccounts: init.serviceAccounts ?? new Set(['default/flink']),
+    rights: init.rights ?? new Map([['default/flink', true]]),
+    clusterIds: init.clusterIds ?? new Map([['default', []]]),
+    haNamespaces: init.haNamespaces ?? new Set(),
+    namespaces: init.namespaces ?? new Map([['default', { labels: {}, annotations: {} }]]),
+    configMaps: init.configMaps ?? new Map(),
+    namespaceMeta: (ns) => Promise.resolve(c.namespaces.get(ns)),
+    serviceAccountExists: (ns, name) => Promise.resolve(c.namespaces.has(ns) ? c.serviceAccounts.has(`${ns}/${name}`) : undefined),
+    serviceAccountCanManageConfigMaps: (ns, name) => Promise.resolve(c.rights.get(`${ns}/${name}`) ?? (c.namespaces.has(ns) ? false : undefined)),
+    flinkClusterIds: (ns) => Promise.resolve(c.clusterIds.get(ns)),
+    namespaceHoldsHaState: (ns) => Promise.resolve(c.namespaces.has(ns) ? c.haNamespaces.has(ns) : undefined),
+    configMap: (ns, name) => Promise.resolve(c.configMaps.has(`${ns}/${name}`) ? c.configMaps.get(`${ns}/${name}`) : undefined),
+  };
+  return c;
+}
+
+export const TEMPLATE_CONFIG = (overrides: Record<string, unknown> = {}): WebhookConfig =>
+  defaultConfig({ storageDirTemplate: 's3://flink-ha/{namespace}/{clusterId}', ...overrides });
+
+export const PERSON: Requester = { username: 'alice@example.com', groups: ['developers', 'system:authenticated'] };
+export const ADMIN: Requester = { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
+export const FLINK_SA: Requester = { username: 'system:serviceaccount:default:flink', groups: ['system:serviceaccounts'] };
+export const OPERATOR_SA: Requester = { username: 'system:serviceaccount:flink-operator:flink-operator', groups: ['system:serviceaccounts'] };
+export const GC: Requester = { username: 'system:serviceaccount:kube-system:generic-garbage-collector', groups: ['system:serviceaccounts'] };
+export const ARGOCD: Requester = { username: 'system:serviceaccount:argocd:argocd-application-controller', groups: ['system:serviceaccounts'] };
+
+export interface Ask {
+  operation?: Operation;
+  object?: KubeObject | null;
+  oldObject?: KubeObject | null;
+  namespace?: string;
+  requester?: Requester;
+  config?: WebhookConfig;
+  cluster?: ClusterView;
+  phase?: Phase;
+}
+
+/** Runs the policy; objects without a namespace are put in `default`, as the API server would. */
+export function ask(a: Ask): Promise<Decision> {
+  const ns = a.namespace ?? 'default';
+  const place = (o: KubeObject | null | undefined): KubeObject | null =>
+    o ? (o.kind === 'Namespace' ? o : { ...o, metadata: { ...o.metadata, namespace: o.metadata?.namespace ?? ns } }) : null;
+  const operation = a.operation ?? (a.object ? (a.oldObject ? 'UPDATE' : 'CREATE') : 'DELETE');
+  return decide({
+    operation,
+    object: place(a.object),
+    oldObject: place(a.oldObject),
+    namespace: a.object?.kind === 'Namespace' || a.oldObject?.kind === 'Namespace' ? undefined : ns,
+    requester: a.requester ?? PERSON,
+    dryRun: false,
+  }, { config: a.config ?? TEMPLATE_CONFIG(), cluster: a.cluster ?? fakeCluster() }, a.phase ?? 'both');
+}
+
+/** The findings of one rule, as `action` strings. */
+export function actionsOf(d: Decision, rule: string): string[] {
+  return d.findings.filter((f) => f.rule === rule).map((f) => f.action);
+}
+
+export function applyPatch(obj: KubeObject, d: Decision): KubeObject {
+  return jsonPatch.applyPatch(structuredClone(obj), structuredClone(d.patch), true, false).newDocument;
+}

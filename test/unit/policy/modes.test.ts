@@ -1,0 +1,80 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ask, fakeCluster, fixture, PERSON, TEMPLATE_CONFIG, withField } from '../../support/policy.ts';
+
+const bare = () => fixture('upstream/basic.yaml', 'FlinkDeployment');
+const none = () => withField(bare(), 'spec.flinkConfiguration', { 'high-availability.type': 'NONE' });
+const leader = () => fixture('flink/ha-configmaps.yaml', 'ConfigMap', 'orders-etl-cluster-config-map');
+const nsWith = (labels: Record<string, string>, annotations: Record<string, string> = {}) =>
+  fakeCluster({ namespaces: new Map([['default', { labels, annotations }]]) });
+
+describe('modes and exemptions', () => {
+  it('enforce (default): mutates, and every mutation is explained by a warning and an audit annotation naming the rule', async () => {
+    const d = await ask({ object: bare() });
+    assert.ok(d.patch.length > 0);
+    assert.ok(d.warnings.some((w) => w.startsWith('[ha-enabled] set high-availability.type')));
+    assert.match(d.auditAnnotations['standby-jobmanagers']!, /^mutated: set spec\.jobManager\.replicas: 2/);
+  });
+
+  it('warn mode (namespace label): no patch, no denial, a warning per rule', async () => {
+    const d = await ask({ object: none(), cluster: nsWith({ 'flink-ha.io/mode': 'warn' }) });
+    assert.equal(d.allowed, true);
+    assert.deepEqual(d.patch, []);
+    assert.ok(d.warnings.some((w) => /^\[ha-enabled\] would deny: .*\(warn mode\)$/.test(w)));
+    assert.ok(d.warnings.some((w) => w.startsWith('[standby-jobmanagers] would set')));
+  });
+
+  it('audit mode (config namespaceModes): allowed, no patch, no warnings, findings kept for the audit log', async () => {
+    const d = await ask({ object: none(), config: TEMPLATE_CONFIG({ namespaceModes: { default: 'audit' } }) });
+    assert.equal(d.allowed, true);
+    assert.deepEqual(d.patch, []);
+    assert.deepEqual(d.warnings, []);
+    assert.match(d.auditAnnotations['ha-enabled']!, /would deny/);
+  });
+
+  it('the namespace label beats the config, the config beats the default', async () => {
+    const config = TEMPLATE_CONFIG({ mode: 'audit', namespaceModes: { default: 'warn' } });
+    assert.ok((await ask({ object: none(), config })).warnings.length > 0, 'namespaceModes warn beats mode audit');
+    assert.equal((await ask({ object: none(), config, cluster: nsWith({ 'flink-ha.io/mode': 'enforce' }) })).allowed, false);
+  });
+
+  it('an exempt object is allowed untouched, and its findings say exempt with the reason', async () => {
+    const obj = withField(withField(none(), 'metadata.labels', { 'flink-ha.io/exempt': 'true' }), 'metadata.annotations', { 'flink-ha.io/exempt-reason': 'load test, no state' });
+    const d = await ask({ object: obj });
+    assert.equal(d.allowed, true);
+    assert.deepEqual(d.patch, []);
+    assert.ok(d.findings.filter((f) => f.action !== 'passed').every((f) => f.action === 'exempt' && f.message.includes('load test, no state')));
+  });
+
+  it('an exempt namespace works the same way', async () => {
+    const d = await ask({ object: none(), cluster: nsWith({ 'flink-ha.io/exempt': 'true' }, { 'flink-ha.io/exempt-reason': 'sandbox' }) });
+    assert.equal(d.allowed, true);
+    assert.ok(d.findings.some((f) => f.action === 'exempt' && f.message.includes('namespace default: sandbox')));
+  });
+
+  it('excluded namespaces (kube-system by default) are never mutated or guarded', async () => {
+    const d = await ask({ object: none(), namespace: 'kube-system' });
+    assert.equal(d.allowed, true);
+    assert.deepEqual(d.patch, []);
+    assert.equal((await ask({ oldObject: leader(), namespace: 'kube-system', requester: PERSON })).allowed, true);
+  });
+
+  it('a CD tool cannot exempt an HA ConfigMap from the guards by adding the exempt label', async () => {
+    const cm = leader();
+    cm.metadata!.labels!['flink-ha.io/exempt'] = 'true';
+    const d = await ask({ object: cm, oldObject: leader(), requester: { username: 'system:serviceaccount:argocd:argocd-application-controller' }, phase: 'validate' });
+    assert.equal(d.allowed, false);
+  });
+
+  it('objects the policy does not know are allowed with no findings', async () => {
+    const d = await ask({ object: fixture('upstream/kubernetes-ha-rbac-example.yaml', 'Role') });
+    assert.equal(d.allowed, true);
+    assert.deepEqual(d.findings, []);
+  });
+
+  it('operator-owned objects are never mutated', async () => {
+    const jm = withField(fixture('flink/native-jobmanager.yaml', 'Deployment'), 'metadata.annotations', { 'flinkdeployment.flink.apache.org/generation': '3' });
+    const d = await ask({ object: jm });
+    assert.deepEqual(d.patch, []);
+  });
+});
