@@ -66,7 +66,7 @@ describe('ha-enabled', () => {
   it('config.yaml (Flink 1.19+) gets high-availability.type in standard YAML', async () => {
     const cm = fixture('flink/native-jobmanager.yaml', 'ConfigMap');
     const after = applyPatch(cm, await ask({ object: cm }));
-    const parsed = yaml.load((after.data as Record<string, string>)['config.yaml']) as Record<string, unknown>;
+    const parsed = yaml.load((after.data as Record<string, string>)['config.yaml']!) as Record<string, unknown>;
     assert.equal(parsed['high-availability.type'], 'kubernetes');
   });
 

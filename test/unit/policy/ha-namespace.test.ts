@@ -7,7 +7,7 @@ describe('ha-namespace', () => {
     const cm = fixture('upstream/flink-configuration-configmap.yaml', 'ConfigMap');
     const d = await ask({ object: cm, namespace: 'analytics' });
     assert.deepEqual(actionsOf(d, 'ha-namespace'), ['mutated']);
-    assert.match((applyPatch(cm, d).data as Record<string, string>)['flink-conf.yaml'], /^kubernetes\.namespace: analytics$/m);
+    assert.match((applyPatch(cm, d).data as Record<string, string>)['flink-conf.yaml']!, /^kubernetes\.namespace: analytics$/m);
   });
 
   it('denies a kubernetes.namespace that points elsewhere', async () => {

@@ -28,6 +28,6 @@ describe('ha-storage-dir', () => {
   it('uses the cluster-id the cluster-id rule set, for a standalone ConfigMap', async () => {
     const cm = fixture('upstream/flink-configuration-configmap.yaml', 'ConfigMap');
     const after = applyPatch(cm, await ask({ object: cm, namespace: 'analytics' }));
-    assert.match((after.data as Record<string, string>)['flink-conf.yaml'], /^high-availability\.storageDir: s3:\/\/flink-ha\/analytics\/flink$/m);
+    assert.match((after.data as Record<string, string>)['flink-conf.yaml']!, /^high-availability\.storageDir: s3:\/\/flink-ha\/analytics\/flink$/m);
   });
 });

@@ -40,7 +40,7 @@ describe('standby-jobmanagers', () => {
     const cm = fixture('flink/native-jobmanager.yaml', 'ConfigMap');
     const d = await ask({ object: cm });
     assert.deepEqual(actionsOf(d, 'standby-jobmanagers'), ['mutated']);
-    assert.match((applyPatch(cm, d).data as Record<string, string>)['config.yaml'], /kubernetes\.jobmanager\.replicas: '2'/);
+    assert.match((applyPatch(cm, d).data as Record<string, string>)['config.yaml']!, /kubernetes\.jobmanager\.replicas: '2'/);
   });
 
   it('denies a replicas field that is not a number', async () => {
