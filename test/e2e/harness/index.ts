@@ -10,7 +10,7 @@
 //     .kubectlOk(args, opts)        the same, throws on a non-zero exit; returns stdout
 //     .get(path)                    GET as admin (e.g. '/metrics')
 //     .stop()                       kills etcd and kube-apiserver (whole process groups), removes the temp dir
-//   startWebhook(plane, {configFile?, args?})
+//   startWebhook(plane, {configFile?, args?})  (configFile defaults to test/e2e/fixtures/webhook-config.yaml)
 //                                   `node bin/flink-ha-webhook.mjs serve` on 127.0.0.1:<free port>, dev certs in
 //                                   <plane.dir>/webhook-certs; waits for /readyz. .stop() / .start() (same port
 //                                   and CA), .caPem(), .log()
@@ -28,6 +28,8 @@ import { registerWebhooks, startWebhook, type Webhook, type WebhookOptions } fro
 export { startControlPlane, freePort, sharedDir, REPO_ROOT } from './control-plane.ts';
 export type { ControlPlane, KubectlOptions, KubectlResult } from './control-plane.ts';
 export {
+  E2E_CONFIG_FILE,
+  PROBE_NAMESPACE,
   startWebhook,
   registerWebhooks,
   unregisterWebhooks,

@@ -7,9 +7,12 @@ import yaml from 'js-yaml';
 import { freePort, httpsGet, REPO_ROOT, type ControlPlane } from './control-plane.ts';
 import { childEnv, spawnManaged, tailOf, waitFor, type Managed } from './processes.ts';
 
+/** The e2e tests' config: the defaults plus a storageDir template. */
+export const E2E_CONFIG_FILE = join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'webhook-config.yaml');
+
 export interface WebhookOptions {
-  /** A config file for `serve --config`. */
-  configFile?: string;
+  /** A config file for `serve --config` (default E2E_CONFIG_FILE; null for none). */
+  configFile?: string | null;
   /** Extra `serve` flags. */
   args?: string[];
 }
@@ -41,7 +44,8 @@ export async function startWebhook(plane: ControlPlane, options: WebhookOptions 
     bin, 'serve', '--host', '127.0.0.1', '--port', String(port), '--cert-dir', certDir,
     '--kubeconfig', plane.kubeconfigPath,
   ];
-  if (options.configFile !== undefined) args.push('--config', options.configFile);
+  const configFile = options.configFile === undefined ? E2E_CONFIG_FILE : options.configFile;
+  if (configFile !== null) args.push('--config', configFile);
   args.push(...(options.args ?? []));
 
   let current: Managed | undefined;

@@ -1,0 +1,48 @@
+// `npm run sandbox`: the e2e control plane plus the webhook, left running so that a person can kubectl apply
+// Flink manifests and watch what the webhook does, with no cluster of their own. Ctrl-C tears everything down.
+import { join, relative } from 'node:path';
+import { createFlinkNamespace, REPO_ROOT, startE2E } from './harness/index.ts';
+
+const NAMESPACE = 'flink-demo';
+
+console.error('sandbox: starting etcd, kube-apiserver and the webhook (the first run builds Kubernetes: minutes)');
+const e2e = await startE2E({
+  webhook: { args: process.argv.slice(2) },
+});
+await createFlinkNamespace(e2e.plane, NAMESPACE);
+const kubeconfig = e2e.plane.kubeconfigPath;
+const kubectl = e2e.plane.binaries.kubectl;
+const fixtures = relative(process.cwd(), join(REPO_ROOT, 'test', 'e2e', 'fixtures')) || '.';
+
+console.log(`
+flink-ha-webhook sandbox is running.
+  API server: ${e2e.plane.server}  (Kubernetes, built from Go modules; no nodes: nothing is scheduled)
+  webhook:    ${e2e.webhook.url}   log: ${e2e.webhook.process().logFile}
+  namespace ${NAMESPACE} has the HA ServiceAccount 'flink' and its ConfigMap Role.
+
+  export KUBECONFIG=${kubeconfig}
+  alias kubectl=${kubectl}
+
+Try:
+  kubectl -n ${NAMESPACE} apply -f ${fixtures}/session-cluster.yaml
+  kubectl -n ${NAMESPACE} get deployment -o yaml            # what the webhook added
+  kubectl -n ${NAMESPACE} apply -f ${fixtures}/flinkdeployment.yaml --dry-run=server -o yaml
+  kubectl -n ${NAMESPACE} create configmap demo-cluster-config-map --from-literal=counter=1
+  kubectl -n ${NAMESPACE} label configmap demo-cluster-config-map type=flink-native-kubernetes app=demo configmap-type=high-availability
+  kubectl -n ${NAMESPACE} delete configmap demo-cluster-config-map     # denied: HA state
+  kubectl -n ${NAMESPACE} delete configmap demo-cluster-config-map --as=system:serviceaccount:${NAMESPACE}:flink   # allowed
+
+Ctrl-C stops everything.
+`);
+
+let stopping = false;
+const shutdown = () => {
+  if (stopping) process.exit(130); // a second Ctrl-C: the exit hook kills everything at once
+  stopping = true;
+  console.error('sandbox: stopping');
+  void e2e.stop().then(() => process.exit(0));
+};
+process.removeAllListeners('SIGINT');
+process.removeAllListeners('SIGTERM');
+process.on('SIGINT', shutdown);
+process.on('SIGTERM', shutdown);
