@@ -21,7 +21,6 @@ type Doc = { kind: string; metadata: { name: string; namespace?: string; annotat
 >;
 
 // Rendered manifests are walked field by field below; a schema type for each kind would add nothing.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Any = any;
 
 /** Does `actual` hold every field of `expected` (the API server adds defaults, never removes what was sent)? */
