@@ -1,12 +1,144 @@
-// STUB: the `audit` subcommand (to be written).
-import type { Command } from 'commander';
+// `flink-ha-webhook audit FILE|DIR|-` and `audit --cluster`: parses flags, loads config, hands over to src/audit/
+// and src/report/. Exit codes are the contract with CI: 0 clean, 1 --fail-on hit, 2 usage or unreadable input (the
+// rest is still audited), 3 the cluster could not be reached or timed out. Never a stack trace.
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { loadConfig } from '../config/load.ts';
+import type { WebhookConfig } from '../config/types.ts';
+import { auditCluster, auditManifests } from '../audit/run.ts';
+import { failsThreshold, type FailOn } from '../audit/summary.ts';
+import type { AuditReport } from '../audit/types.ts';
+import { ClusterError, readCluster } from '../sources/cluster.ts';
+import { OUTPUT_FORMATS, render, type OutputFormat } from '../report/index.ts';
+
+export const EXIT = { clean: 0, failOn: 1, input: 2, cluster: 3 } as const;
+
+interface AuditFlags {
+  cluster?: boolean;
+  kubeconfig?: string;
+  context?: string;
+  namespace?: string;
+  allNamespaces?: boolean;
+  output: OutputFormat;
+  failOn: FailOn;
+  config?: string;
+  requestTimeout: string;
+  pageSize: string;
+}
 
 export function registerAudit(program: Command): void {
   program
     .command('audit')
-    .description('(not yet available)')
-    .action(() => {
-      console.error('audit: not yet available');
-      process.exitCode = 2;
+    .description('Report what the webhook would do to a folder of manifests or a live cluster, and what only a whole cluster shows')
+    .argument('[inputs...]', 'manifest files or folders (recursively), or - for stdin')
+    .option('--cluster', 'audit the live cluster of the kubeconfig')
+    .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+    .option('--context <name>', 'kubeconfig context')
+    .option('-n, --namespace <ns>', 'namespace to audit (cluster: default the context\'s; manifests: for objects that name none)')
+    .option('-A, --all-namespaces', 'audit every namespace')
+    .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
+    .addOption(new Option('--fail-on <level>', 'exit 1 when a finding reaches this level').choices(['deny', 'warn', 'never']).default('deny'))
+    .option('--config <file>', 'webhook config file (HA ServiceAccount, excluded namespaces, ...)')
+    .option('--request-timeout <seconds>', 'per API request', '30')
+    .option('--page-size <n>', 'objects per LIST page', '500')
+    // The root program's exitOverride does not reach subcommands registered before it: usage errors exit 2 here too.
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.input))
+    .action(async (inputs: string[], flags: AuditFlags) => {
+      const code = await runAudit(inputs, flags);
+      // Exit explicitly: a request abandoned on timeout would otherwise keep its socket, and the process, alive.
+      await new Promise<void>((resolve) => process.stdout.write('', () => resolve()));
+      process.exit(code);
     });
+}
+
+async function runAudit(inputs: string[], flags: AuditFlags): Promise<number> {
+  const usage = usageError(inputs, flags);
+  if (usage) {
+    console.error(`audit: ${usage}`);
+    return EXIT.input;
+  }
+  const loaded = loadConfig({ file: flags.config, env: process.env });
+  if (!loaded.ok) {
+    for (const e of loaded.errors) console.error(`audit: ${e}`);
+    return EXIT.input;
+  }
+  const config = loaded.config;
+  const progress = stderrProgress();
+  let report: AuditReport;
+  try {
+    report = flags.cluster ? await liveAudit(flags, config, progress.update) : await folderAudit(inputs, flags, config);
+  } catch (err) {
+    progress.done();
+    if (err instanceof ClusterError) {
+      console.error(`audit: ${err.message}`);
+      return err.kind === 'config' ? EXIT.input : EXIT.cluster;
+    }
+    console.error(`audit: unexpected failure: ${(err as Error).message ?? String(err)} (please report this)`);
+    return EXIT.input;
+  }
+  progress.done();
+  process.stdout.write(render(flags.output, report, { failOn: flags.failOn, now: new Date(), toolVersion: packageVersion() }));
+  for (const e of report.errors) console.error(`audit: ${e.where}: ${e.message}`);
+  for (const f of report.findings.filter((f) => f.rule === 'audit-permission')) console.error(`audit: ${f.message}`);
+  if (report.errors.length > 0) return EXIT.input;
+  return failsThreshold(report.findings, flags.failOn) ? EXIT.failOn : EXIT.clean;
+}
+
+function usageError(inputs: string[], flags: AuditFlags): string | undefined {
+  if (flags.cluster && inputs.length > 0) return 'give either --cluster or manifest inputs, not both';
+  if (!flags.cluster && inputs.length === 0) return 'nothing to audit: give manifest files/folders, - for stdin, or --cluster';
+  if (!flags.cluster && (flags.kubeconfig || flags.context || flags.allNamespaces)) return '--kubeconfig, --context and -A need --cluster';
+  if (flags.namespace !== undefined && flags.allNamespaces) return '-n and -A exclude each other';
+  for (const [name, value] of [['--request-timeout', flags.requestTimeout], ['--page-size', flags.pageSize]] as const) {
+    if (!/^[1-9]\d*$/.test(value)) return `${name} must be a positive whole number (got '${value}')`;
+  }
+  return undefined;
+}
+
+async function folderAudit(inputs: string[], flags: AuditFlags, config: WebhookConfig): Promise<AuditReport> {
+  const stdinText = inputs.includes('-') ? readFileSync(0, 'utf8') : undefined;
+  return auditManifests({ inputs, stdinText, config, defaultNamespace: flags.namespace });
+}
+
+async function liveAudit(flags: AuditFlags, config: WebhookConfig, progress: (text: string) => void): Promise<AuditReport> {
+  const read = await readCluster({
+    kubeconfig: flags.kubeconfig,
+    context: flags.context,
+    namespace: flags.namespace,
+    allNamespaces: flags.allNamespaces === true,
+    pageSize: Number(flags.pageSize),
+    timeoutMs: Number(flags.requestTimeout) * 1000,
+    config,
+    progress,
+  });
+  progress(`judging ${read.items.length} objects`);
+  return auditCluster(read, config);
+}
+
+/** One rewritten status line on stderr, only when stderr is a terminal (never in pipes, files or CI logs). */
+function stderrProgress(): { update: (text: string) => void; done: () => void } {
+  if (!process.stderr.isTTY) return { update: () => undefined, done: () => undefined };
+  let shown = false;
+  let last = 0;
+  return {
+    update: (text) => {
+      const now = Date.now();
+      if (now - last < 100) return;
+      last = now;
+      shown = true;
+      process.stderr.write(`\r\x1b[2K${text}`);
+    },
+    done: () => {
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
 }

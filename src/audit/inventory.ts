@@ -1,0 +1,87 @@
+// Everything an audit knows, in memory: the objects (from files or from a cluster listing), the Flink workloads and
+// HA ConfigMaps among them, and for live audits what else was listed (namespaces, ServiceAccounts, their ConfigMap
+// rights, the webhook configurations). Both the policy's ClusterView and the whole-cluster checks answer from it.
+import type { KubeObject } from '../kube/objects.ts';
+import type { WebhookConfig } from '../config/types.ts';
+import { haConfigMapClusterId } from '../flink/ha-configmap.ts';
+import { flinkWorkloadOf, type FlinkWorkload } from './flink-workloads.ts';
+import type { AuditItem } from './judge.ts';
+import type { AuditFinding } from './types.ts';
+
+export interface HaConfigMapEntry {
+  item: AuditItem;
+  namespace: string;
+  name: string;
+  clusterId: string;
+}
+
+export type WorkloadEntry = FlinkWorkload & { item: AuditItem };
+
+/** What a live audit listed besides the objects; undefined fields were not readable (or this is a folder audit). */
+export interface ClusterExtras {
+  namespaces?: KubeObject[];
+  /** `namespace/name` of every ServiceAccount in the scanned namespaces. */
+  serviceAccounts?: Set<string>;
+  /** `namespace/name` → may it get/list/watch/create/update/delete ConfigMaps in its namespace? */
+  serviceAccountRights?: Map<string, boolean | undefined>;
+  webhookConfigurations?: { mutating: KubeObject[]; validating: KubeObject[] };
+  /** Which Flink workload kinds could be listed in full; checks that need them all stay silent otherwise. */
+  workloadsComplete: boolean;
+}
+
+export interface Inventory {
+  live: boolean;
+  /** The namespace of objects that name none (kubectl's current namespace). */
+  defaultNamespace: string;
+  items: AuditItem[];
+  workloads: WorkloadEntry[];
+  haConfigMaps: HaConfigMapEntry[];
+  extras: ClusterExtras;
+}
+
+export function buildInventory(items: AuditItem[], config: WebhookConfig, extras?: ClusterExtras, defaultNamespace = 'default'): Inventory {
+  const configMapData = new Map<string, Record<string, string>>();
+  const haConfigMaps: HaConfigMapEntry[] = [];
+  for (const item of items) {
+    const obj = item.object;
+    if (obj.kind !== 'ConfigMap') continue;
+    const namespace = obj.metadata?.namespace ?? defaultNamespace;
+    const name = obj.metadata?.name ?? '';
+    const data = obj.data;
+    if (typeof data === 'object' && data !== null) configMapData.set(`${namespace}/${name}`, data as Record<string, string>);
+    const clusterId = haConfigMapClusterId(obj);
+    if (clusterId !== undefined) haConfigMaps.push({ item, namespace, name, clusterId });
+  }
+  const workloads: WorkloadEntry[] = [];
+  for (const item of items) {
+    const namespaced = item.object.metadata?.namespace === undefined ? { ...item.object, metadata: { ...item.object.metadata, namespace: defaultNamespace } } : item.object;
+    const w = flinkWorkloadOf(namespaced, config, (ns, name) => configMapData.get(`${ns}/${name}`));
+    if (w) workloads.push({ ...w, item });
+  }
+  return { live: extras !== undefined, defaultNamespace, items, workloads, haConfigMaps, extras: extras ?? { workloadsComplete: true } };
+}
+
+/**
+ * The objects that each stand for one Flink cluster: FlinkDeployments, and JobManager controllers or bare JobManager
+ * pods that the operator did not derive (its Deployment has the FlinkDeployment's name as cluster-id: not a second
+ * cluster).
+ */
+export function clusterRoots(inv: Inventory): WorkloadEntry[] {
+  return inv.workloads.filter(
+    (w) => w.clusterId !== undefined && !w.ownedByOperator && !w.ownedByController && (w.role === 'cluster' || w.role === 'jobmanager'),
+  );
+}
+
+/** Where a check's finding about an object points (the same fields a policy finding gets). */
+export function findingAt(inv: Inventory, item: AuditItem, clusterId?: string): Pick<AuditFinding, 'kind' | 'apiVersion' | 'namespace' | 'name' | 'file' | 'line' | 'clusterId'> {
+  const obj = item.object;
+  return {
+    kind: obj.kind ?? '(no kind)',
+    apiVersion: obj.apiVersion,
+    namespace: obj.kind === 'Namespace' ? undefined : (obj.metadata?.namespace ?? inv.defaultNamespace),
+    name: obj.metadata?.name ?? '(unnamed)',
+    file: item.file,
+    line: item.line,
+    clusterId,
+  };
+}

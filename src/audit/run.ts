@@ -1,0 +1,69 @@
+// The audit itself, for both sources: judge every object with the policy, run the whole-cluster checks over the
+// inventory, and merge the two (a check that restates what the policy already said about an object is dropped).
+import type { WebhookConfig } from '../config/types.ts';
+import { OFFLINE_CLUSTER, type ClusterView } from '../policy/types.ts';
+import { readManifests } from '../sources/manifests.ts';
+import { runClusterChecks } from './checks/index.ts';
+import { buildInventory, type ClusterExtras } from './inventory.ts';
+import { judgeObjects, type AuditItem } from './judge.ts';
+import { inventoryClusterView } from './snapshot-view.ts';
+import { ACTION_SEVERITY, type AuditFinding, type AuditReport, type InputError } from './types.ts';
+import type { ClusterRead } from '../sources/cluster.ts';
+
+export interface ManifestAuditOptions {
+  inputs: string[];
+  stdinText?: string;
+  config: WebhookConfig;
+  defaultNamespace?: string;
+}
+
+export async function auditManifests(options: ManifestAuditOptions): Promise<AuditReport> {
+  const read = readManifests(options.inputs, options.stdinText);
+  const items: AuditItem[] = read.documents.map((d) => ({ object: d.object, file: d.source.file, line: d.source.line }));
+  const errors: InputError[] = read.errors.map((e) => ({ where: e.line ? `${e.file}:${e.line}` : e.file, message: e.message }));
+  const report = await auditItems(items, options.config, OFFLINE_CLUSTER, undefined, options.defaultNamespace);
+  return { source: { type: 'manifests', inputs: options.inputs }, ...report, errors };
+}
+
+export interface ItemsAudit {
+  objects: number;
+  findings: AuditFinding[];
+}
+
+/** Judges `items` with `cluster` answering the policy's questions (a live audit passes `extras` and no view). */
+export async function auditItems(items: AuditItem[], config: WebhookConfig, cluster?: ClusterView, extras?: ClusterExtras, defaultNamespace = 'default'): Promise<ItemsAudit> {
+  const inv = buildInventory(items, config, extras, defaultNamespace);
+  const view = cluster ?? inventoryClusterView(inv);
+  const judged = await judgeObjects(items, { config, cluster: view }, defaultNamespace);
+  // A check restating what the policy already said about the same object (as severely) adds nothing; one that
+  // says more (the policy would set a cluster-id, the check sees two clusters sharing it) stays.
+  const said = new Map<string, number>();
+  for (const f of judged.findings) said.set(keyOf(f), Math.max(said.get(keyOf(f)) ?? -1, ACTION_SEVERITY[f.action]));
+  const checks = runClusterChecks(inv, config).filter((f) => (said.get(keyOf(f)) ?? -1) < ACTION_SEVERITY[f.action]);
+  return { objects: judged.objects, findings: [...judged.findings, ...checks] };
+}
+
+function keyOf(f: AuditFinding): string {
+  return `${f.rule}\u0000${f.kind}\u0000${f.namespace ?? ''}\u0000${f.name}`;
+}
+
+/** A live audit of what `readCluster` listed; missing permissions become `audit-permission` findings. */
+export async function auditCluster(read: ClusterRead, config: WebhookConfig): Promise<AuditReport> {
+  const defaultNamespace = read.namespaces === 'all' ? 'default' : (read.namespaces[0] ?? 'default');
+  const audited = await auditItems(read.items, config, undefined, read.extras, defaultNamespace);
+  const permissions: AuditFinding[] = read.missing.map((m) => ({
+    rule: 'audit-permission',
+    action: 'unchecked',
+    message: `missing permission: ${m.verb} ${m.resource}${m.namespace ? ` in namespace ${m.namespace}` : ' (cluster-wide)'}; ${m.consequence}`,
+    fix: `Grant ${m.verb} on ${m.resource} (see manifests/audit-reader-clusterrole.yaml)`,
+    kind: 'Permission',
+    name: `${m.verb} ${m.resource}`,
+    namespace: m.namespace,
+  }));
+  return {
+    source: { type: 'cluster', context: read.context, namespaces: read.namespaces },
+    objects: audited.objects,
+    findings: [...audited.findings, ...permissions],
+    errors: [],
+  };
+}

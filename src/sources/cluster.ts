@@ -1,0 +1,372 @@
+// Reads what the audit needs from a live cluster, read-only, with paginated LISTs through @kubernetes/client-node:
+// Flink workloads, Flink-labelled ConfigMaps (HA state, native config), the config ConfigMaps workloads mount,
+// namespaces, ServiceAccounts and their ConfigMap rights (SubjectAccessReview), the webhook configurations.
+// A refused listing is recorded as a missing permission and the rest goes on; an unreachable server is an error.
+import { readFileSync } from 'node:fs';
+import { AuthorizationV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import type { WebhookConfig } from '../config/types.ts';
+import type { KubeObject } from '../kube/objects.ts';
+import { flinkWorkloadOf, podSpecOf, asRecord } from '../audit/flink-workloads.ts';
+import type { ClusterExtras } from '../audit/inventory.ts';
+import type { AuditItem } from '../audit/judge.ts';
+
+export interface ClusterReadOptions {
+  kubeconfig?: string;
+  context?: string;
+  /** One namespace (`-n`); absent: the context's namespace, unless allNamespaces. */
+  namespace?: string;
+  allNamespaces: boolean;
+  pageSize: number;
+  /** Per request; a request that takes longer is a ClusterError of kind `timeout`. */
+  timeoutMs: number;
+  config: WebhookConfig;
+  /** Called as the listing goes on (the CLI shows it on a terminal only). */
+  progress?: (text: string) => void;
+}
+
+export interface MissingPermission {
+  verb: string;
+  resource: string;
+  /** Empty: cluster-wide. */
+  namespace?: string;
+  /** What the audit could not do without it. */
+  consequence: string;
+}
+
+export interface ClusterRead {
+  context: string;
+  server: string;
+  namespaces: string[] | 'all';
+  items: AuditItem[];
+  extras: ClusterExtras;
+  missing: MissingPermission[];
+  /** Optional APIs that are not served (the Flink operator's CRDs). */
+  notInstalled: string[];
+  /** LIST and GET requests made (pages count one each), for the bench. */
+  requests: number;
+}
+
+/** The cluster could not be asked at all: exit code 3, with what was tried. */
+export class ClusterError extends Error {
+  constructor(
+    readonly kind: 'config' | 'unreachable' | 'timeout' | 'unauthorized',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface ResourceSpec {
+  apiVersion: string;
+  kind: string;
+  resource: string;
+  labelSelector?: string;
+  /** A CRD that may not be installed: listed through CustomObjectsApi (raw JSON, and its list metadata keeps the
+   * continue token, which KubernetesObjectApi's generic deserializer drops for kinds it does not know). */
+  custom?: { group: string; version: string; plural: string };
+  /** Keep only what the audit needs from each page (bounded memory on big clusters). */
+  keep: (obj: KubeObject) => boolean;
+}
+
+export function loadKubeConfig(options: Pick<ClusterReadOptions, 'kubeconfig' | 'context'>): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (options.kubeconfig !== undefined) {
+      readFileSync(options.kubeconfig); // a clear "cannot read" before client-node's own message
+      kc.loadFromFile(options.kubeconfig);
+    } else {
+      kc.loadFromDefault();
+    }
+  } catch (err) {
+    throw new ClusterError('config', `cannot load kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''}: ${firstLine(err)}`);
+  }
+  if (options.context !== undefined) {
+    if (!kc.getContexts().some((c) => c.name === options.context)) {
+      throw new ClusterError('config', `context '${options.context}' is not in the kubeconfig (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
+    }
+    kc.setCurrentContext(options.context);
+  }
+  if (kc.getCurrentCluster() === null) throw new ClusterError('config', 'the kubeconfig names no cluster for the current context');
+  return kc;
+}
+
+export async function readCluster(options: ClusterReadOptions): Promise<ClusterRead> {
+  const kc = loadKubeConfig(options);
+  const server = kc.getCurrentCluster()!.server;
+  const objects = kc.makeApiClient(KubernetesObjectApi);
+  const authz = kc.makeApiClient(AuthorizationV1Api);
+  const customs = kc.makeApiClient(CustomObjectsApi);
+  const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
+  const scope: string[] | 'all' = options.allNamespaces ? 'all' : [options.namespace ?? contextNamespace];
+  const listNamespace = scope === 'all' ? undefined : scope[0];
+  const missing: MissingPermission[] = [];
+  const notInstalled: string[] = [];
+  let requests = 0;
+
+  const withTimeout = <T>(what: string, p: Promise<T>): Promise<T> => {
+    requests++;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new ClusterError('timeout', `${server} did not answer ${what} within ${options.timeoutMs / 1000}s`)), options.timeoutMs);
+    });
+    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+  };
+
+  /** Every page of one resource; undefined when refused or not served (recorded). */
+  const listAll = async (spec: ResourceSpec, namespace: string | undefined, consequence: string): Promise<KubeObject[] | undefined> => {
+    const out: KubeObject[] = [];
+    let token: string | undefined;
+    let seen = 0;
+    do {
+      let page: Page;
+      try {
+        page = await withTimeout(`list ${spec.resource}`, listPage(spec, namespace, token));
+      } catch (err) {
+        const outcome = classify(err, server, `list ${spec.resource}`);
+        if (outcome === 'forbidden') {
+          missing.push({ verb: 'list', resource: spec.resource, namespace, consequence });
+          return undefined;
+        }
+        if (outcome === 'not-found' && spec.custom) {
+          notInstalled.push(`${spec.resource} (${spec.apiVersion})`);
+          return [];
+        }
+        throw asClusterError(outcome, server, `list ${spec.resource}`);
+      }
+      for (const item of page.items) {
+        // Typed models back to wire JSON (dates as strings, no undefined keys); list items carry no kind.
+        const obj = JSON.parse(JSON.stringify(item)) as KubeObject;
+        obj.apiVersion ??= spec.apiVersion;
+        obj.kind ??= spec.kind;
+        if (spec.keep(obj)) out.push(obj);
+      }
+      seen += page.items.length;
+      options.progress?.(`listing ${spec.resource}: ${seen}`);
+      token = page.metadata?._continue || page.metadata?.continue || undefined;
+    } while (token !== undefined);
+    return out;
+  };
+
+  type Page = { items: unknown[]; metadata?: { _continue?: string; continue?: string } };
+  const listPage = (spec: ResourceSpec, namespace: string | undefined, token: string | undefined): Promise<Page> => {
+    if (spec.custom) {
+      const { group, version, plural } = spec.custom;
+      const common = { group, version, plural, labelSelector: spec.labelSelector, limit: options.pageSize, _continue: token };
+      const raw = namespace === undefined ? customs.listClusterCustomObject(common) : customs.listNamespacedCustomObject({ ...common, namespace });
+      return raw as Promise<Page>;
+    }
+    return objects.list(spec.apiVersion, spec.kind, namespace, undefined, undefined, undefined, undefined, spec.labelSelector, options.pageSize, token);
+  };
+
+  const isFlink = (obj: KubeObject) => flinkWorkloadOf(obj, options.config) !== undefined;
+  const everything = () => true;
+  const workloadSpecs: ResourceSpec[] = [
+    { apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', resource: 'flinkdeployments.flink.apache.org', custom: { group: 'flink.apache.org', version: 'v1beta1', plural: 'flinkdeployments' }, keep: everything },
+    { apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkSessionJob', resource: 'flinksessionjobs.flink.apache.org', custom: { group: 'flink.apache.org', version: 'v1beta1', plural: 'flinksessionjobs' }, keep: everything },
+    { apiVersion: 'apps/v1', kind: 'Deployment', resource: 'deployments.apps', keep: isFlink },
+    { apiVersion: 'apps/v1', kind: 'StatefulSet', resource: 'statefulsets.apps', keep: isFlink },
+    { apiVersion: 'batch/v1', kind: 'Job', resource: 'jobs.batch', keep: isFlink },
+    { apiVersion: 'v1', kind: 'Pod', resource: 'pods', keep: isFlink },
+  ];
+  const lists = await Promise.all([
+    ...workloadSpecs.map((s) => listAll(s, listNamespace, `${s.kind}s were not audited, and orphaned HA state cannot be told apart`)),
+    // Every HA ConfigMap carries type=flink-native-kubernetes (in standalone mode too), and so do native config maps.
+    listAll(
+      { apiVersion: 'v1', kind: 'ConfigMap', resource: 'configmaps', labelSelector: 'type=flink-native-kubernetes', keep: everything },
+      listNamespace,
+      'HA ConfigMaps were not audited (ownerReferences, orphaned state, coverage)',
+    ),
+  ]);
+  const workloadLists = lists.slice(0, workloadSpecs.length);
+  const workloads = workloadLists.flatMap((l) => l ?? []);
+  const configMaps = lists.at(-1) ?? [];
+
+  // The Flink config ConfigMaps that standalone workloads mount: few, fetched by name.
+  const haveConfigMap = new Set(configMaps.map((c) => `${c.metadata?.namespace}/${c.metadata?.name}`));
+  const wanted = new Set<string>();
+  for (const w of workloads) {
+    for (const v of arrayOf(podSpecOf(w)?.volumes)) {
+      const name = asRecord(asRecord(v).configMap).name;
+      const key = `${w.metadata?.namespace}/${String(name)}`;
+      if (typeof name === 'string' && !haveConfigMap.has(key)) wanted.add(key);
+    }
+  }
+  const mounted = await mapLimit([...wanted], 8, async (key) => {
+    const [namespace, name] = key.split('/') as [string, string];
+    try {
+      const cm = await withTimeout(`get configmap ${key}`, objects.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace, name } }));
+      const obj = JSON.parse(JSON.stringify(cm)) as KubeObject;
+      obj.apiVersion ??= 'v1';
+      obj.kind ??= 'ConfigMap';
+      return obj;
+    } catch (err) {
+      const outcome = classify(err, server, `get configmap ${key}`);
+      if (outcome === 'forbidden') {
+        if (!missing.some((m) => m.verb === 'get' && m.resource === 'configmaps' && m.namespace === namespace)) {
+          missing.push({ verb: 'get', resource: 'configmaps', namespace, consequence: 'the Flink config ConfigMaps that workloads mount were not audited' });
+        }
+        return undefined;
+      }
+      if (outcome === 'not-found') return undefined;
+      throw asClusterError(outcome, server, `get configmap ${key}`);
+    }
+  });
+
+  const namespaceObjects = await readNamespaces();
+  const serviceAccountList = await listAll(
+    { apiVersion: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', keep: everything },
+    listNamespace,
+    'ServiceAccounts of Flink workloads were not checked for existence',
+  );
+  const [mutating, validating] = await Promise.all([
+    listAll({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations.admissionregistration.k8s.io', keep: everything }, undefined, 'whether the webhook is installed was not checked'),
+    listAll({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io', keep: everything }, undefined, 'whether the webhook is installed and covers every namespace was not checked'),
+  ]);
+
+  // ConfigMap rights of every ServiceAccount a Flink workload names, and of the HA ServiceAccount where Flink runs.
+  const accounts = new Set<string>();
+  for (const w of workloads) {
+    const fw = flinkWorkloadOf(w, options.config);
+    if (fw?.serviceAccount) accounts.add(`${fw.namespace}/${fw.serviceAccount}`);
+    if (fw) accounts.add(`${fw.namespace}/${options.config.haServiceAccount}`);
+  }
+  const rights = await serviceAccountRights([...accounts]);
+
+  const items: AuditItem[] = [...workloads, ...configMaps, ...mounted.filter((m): m is KubeObject => m !== undefined)].map((object) => ({ object }));
+  return {
+    context: kc.getCurrentContext(),
+    server,
+    namespaces: scope,
+    items,
+    extras: {
+      namespaces: namespaceObjects,
+      serviceAccounts: serviceAccountList ? new Set(serviceAccountList.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`)) : undefined,
+      serviceAccountRights: rights,
+      webhookConfigurations: mutating && validating ? { mutating, validating } : undefined,
+      workloadsComplete: workloadLists.every((l) => l !== undefined) && lists.at(-1) !== undefined,
+    },
+    missing,
+    notInstalled,
+    requests,
+  };
+
+  async function readNamespaces(): Promise<KubeObject[] | undefined> {
+    if (scope === 'all') return listAll({ apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', keep: everything }, undefined, 'namespace labels (exemptions, modes) were not read');
+    const out: KubeObject[] = [];
+    for (const name of scope) {
+      try {
+        const ns = await withTimeout(`get namespace ${name}`, objects.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+        out.push({ ...(JSON.parse(JSON.stringify(ns)) as KubeObject), apiVersion: 'v1', kind: 'Namespace' });
+      } catch (err) {
+        const outcome = classify(err, server, `get namespace ${name}`);
+        if (outcome === 'forbidden') {
+          missing.push({ verb: 'get', resource: 'namespaces', consequence: 'namespace labels (exemptions, modes) were not read' });
+          return undefined;
+        }
+        if (outcome !== 'not-found') throw asClusterError(outcome, server, `get namespace ${name}`);
+      }
+    }
+    return out;
+  }
+
+  async function serviceAccountRights(keys: string[]): Promise<Map<string, boolean | undefined> | undefined> {
+    const out = new Map<string, boolean | undefined>();
+    let refused = false;
+    const verbs = ['get', 'list', 'watch', 'create', 'update', 'delete'];
+    await mapLimit(keys, 4, async (key) => {
+      if (refused) return;
+      const [namespace, name] = key.split('/') as [string, string];
+      const answers = await Promise.all(
+        verbs.map(async (verb) => {
+          try {
+            const review = await withTimeout(
+              'a SubjectAccessReview',
+              authz.createSubjectAccessReview({
+                body: {
+                  apiVersion: 'authorization.k8s.io/v1',
+                  kind: 'SubjectAccessReview',
+                  spec: {
+                    user: `system:serviceaccount:${namespace}:${name}`,
+                    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+                    resourceAttributes: { namespace, verb, resource: 'configmaps' },
+                  },
+                },
+              }),
+            );
+            return review.status?.allowed === true;
+          } catch (err) {
+            const outcome = classify(err, server, 'create subjectaccessreviews');
+            if (outcome === 'forbidden') {
+              refused = true;
+              return undefined;
+            }
+            throw asClusterError(outcome, server, 'create subjectaccessreviews');
+          }
+        }),
+      );
+      out.set(key, answers.includes(undefined) ? undefined : answers.every(Boolean));
+    });
+    if (refused) {
+      missing.push({ verb: 'create', resource: 'subjectaccessreviews.authorization.k8s.io', consequence: 'the ConfigMap rights of Flink ServiceAccounts were not checked' });
+      return undefined;
+    }
+    return out;
+  }
+}
+
+type Outcome = 'forbidden' | 'not-found' | ClusterError;
+
+/** Sorts an error from client-node into: refused (a missing permission), not served, or the cluster failing. */
+function classify(err: unknown, server: string, what: string): Outcome {
+  if (err instanceof ClusterError) return err;
+  const e = err as { code?: unknown; message?: string; type?: string; cause?: { code?: string } };
+  if (typeof e.code === 'number') {
+    if (e.code === 403) return 'forbidden';
+    if (e.code === 404) return 'not-found';
+    if (e.code === 401) return new ClusterError('unauthorized', `${server} rejected the kubeconfig's credentials (401 Unauthorized) on ${what}`);
+    return new ClusterError('unreachable', `${server} answered ${what} with HTTP ${e.code}: ${statusMessage(err)}`);
+  }
+  const message = e.message ?? String(err);
+  if (/Unrecognized API version and kind|Failed to fetch resource metadata.*404/s.test(message)) return 'not-found';
+  const code = typeof e.code === 'string' ? e.code : e.cause?.code;
+  return new ClusterError('unreachable', `cannot reach ${server} (${what}): ${code ?? firstLine(err)}`);
+}
+
+/** An outcome the caller did not expect (a 404 where there must be a resource) is the cluster failing too. */
+function asClusterError(outcome: Outcome, server: string, what: string): ClusterError {
+  return outcome instanceof ClusterError ? outcome : new ClusterError('unreachable', `${server} answered ${what} with ${outcome === 'forbidden' ? '403 Forbidden' : '404 Not Found'}`);
+}
+
+function statusMessage(err: unknown): string {
+  const body = (err as { body?: unknown }).body;
+  if (typeof body === 'string') {
+    try {
+      return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 200);
+    } catch {
+      return body.slice(0, 200);
+    }
+  }
+  return (body as { message?: string } | undefined)?.message ?? firstLine(err);
+}
+
+function firstLine(err: unknown): string {
+  return ((err as Error)?.message ?? String(err)).split('\n')[0] ?? '';
+}
+
+function arrayOf(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+
+/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+}
