@@ -10,6 +10,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import type { ClusterView } from '../policy/types.ts';
+import type { KubeObject } from './objects.ts';
 
 export interface ApiClusterViewOptions {
   /** How long an answer is reused (default 5 s). */
@@ -84,6 +85,19 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
           }
         }
         return ids;
+      }),
+
+    // The Flink config ConfigMap a workload mounts: null when it does not exist (yet).
+    configMap: (namespace, name) =>
+      cached(`cm/${namespace}/${name}`, async () => {
+        try {
+          const cm = await core.readNamespacedConfigMap({ name, namespace });
+          const obj: KubeObject = { ...cm, apiVersion: 'v1', kind: 'ConfigMap' };
+          return obj;
+        } catch (err) {
+          if (err instanceof ApiException && err.code === 404) return null;
+          throw err;
+        }
       }),
 
     namespaceHoldsHaState: (namespace) =>

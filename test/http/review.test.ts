@@ -33,7 +33,7 @@ describe('admission round trips', () => {
     assert.equal(review.request.object, null);
     const res = admissionResponseOf(await post(srv, '/validate', review));
     assert.equal(res.allowed, false);
-    assert.match(res.status.message, /basic-example-cluster-config-map/);
+    assert.match(res.status?.message ?? '', /basic-example-cluster-config-map/);
   });
 
   it('a dryRun review is decided exactly like the real one, and logs and metrics say dry-run', async () => {
@@ -68,7 +68,7 @@ describe('admission round trips', () => {
     await post(srv, '/mutate', sampleReview('flinkdeployment-create'));
     const res = await request(srv.ws.server).get('/metrics').ca(srv.ca);
     assert.equal(res.status, 200);
-    assert.match(res.headers['content-type'], /^text\/plain/);
+    assert.match(res.headers['content-type'] ?? '', /^text\/plain/);
     assert.match(res.text, /flink_ha_webhook_admission_duration_seconds_count\{webhook="mutate"\} [1-9]/);
     assert.match(res.text, /flink_ha_webhook_admission_duration_seconds_count\{webhook="validate"\} [1-9]/);
     assert.match(res.text, /flink_ha_webhook_rule_decisions_total\{webhook="mutate",rule="ha-enabled",action="mutated"\} [1-9]/);
@@ -97,22 +97,22 @@ describe('a policy that throws (a bug) is answered, never a 5xx', () => {
   it('/validate denies (fail closed), naming policy-error', async () => {
     const res = admissionResponseOf(await post(ignore, '/validate', sampleReview('ha-configmap-delete')));
     assert.equal(res.allowed, false);
-    assert.equal(res.status.code, 500);
-    assert.match(res.status.message, /^policy-error: .*boom in a rule.*refused/);
-    assert.ok(res.auditAnnotations['policy-error']);
+    assert.equal(res.status?.code, 500);
+    assert.match(res.status?.message ?? '', /^policy-error: .*boom in a rule.*refused/);
+    assert.ok(res.auditAnnotations?.['policy-error']);
   });
 
   it('/mutate with mutationFailurePolicy Ignore admits unchanged, with a policy-error warning', async () => {
     const res = admissionResponseOf(await post(ignore, '/mutate', sampleReview('pod-create')));
     assert.equal(res.allowed, true);
     assert.equal(res.patch, undefined);
-    assert.match(res.warnings[0], /^policy-error: .*boom in a rule/);
+    assert.match(res.warnings?.[0] ?? '', /^policy-error: .*boom in a rule/);
   });
 
   it('/mutate with mutationFailurePolicy Fail denies', async () => {
     const res = admissionResponseOf(await post(fail, '/mutate', sampleReview('pod-create')));
     assert.equal(res.allowed, false);
-    assert.match(res.status.message, /^policy-error:/);
+    assert.match(res.status?.message ?? '', /^policy-error:/);
   });
 
   it('counts policy errors in /metrics and logs them', async () => {

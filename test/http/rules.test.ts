@@ -1,13 +1,13 @@
 // Every rule id through the real server: the review goes in over HTTPS, the answer is checked, and a patch is
 // decoded and applied to the object with fast-json-patch. Objects come from test/fixtures/reviews.
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-call -- reviews and objects are free-form JSON that the cases edit */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import jsonPatch from 'fast-json-patch';
 import type { ClusterView } from '../../src/policy/types.ts';
-import { admissionResponseOf, postRaw, sampleReview, startTestServer, type TestServer } from './helpers.ts';
+import { type Json, admissionResponseOf, postRaw, sampleReview, startTestServer, type TestServer } from './helpers.ts';
 
-type Answers = { [K in keyof ClusterView]?: Awaited<ReturnType<ClusterView[K]>> };
+type Question = Exclude<keyof ClusterView, 'configMap'>;
+type Answers = { [K in Question]?: Awaited<ReturnType<ClusterView[K]>> };
 
 /** A ClusterView whose answers each case sets; anything unset is "could not check". */
 function fakeCluster(answers: { current: Answers }): ClusterView {
@@ -20,7 +20,7 @@ function fakeCluster(answers: { current: Answers }): ClusterView {
   };
 }
 
-const flinkConfigMap = (conf: string) => {
+const flinkConfigMap = (conf: string): Json => {
   const r = sampleReview('pod-create');
   r.request.kind = { group: '', version: 'v1', kind: 'ConfigMap' };
   r.request.resource = { group: '', version: 'v1', resource: 'configmaps' };
@@ -29,7 +29,7 @@ const flinkConfigMap = (conf: string) => {
   r.request.object = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flink-config', namespace: 'flink-jobs', labels: { app: 'flink' } }, data: { 'flink-conf.yaml': conf } };
   return r;
 };
-const edit = (name: string, change: (request: any) => void) => {
+const edit = (name: string, change: (request: Json) => void): Json => {
   const r = sampleReview(name);
   change(r.request);
   return r;
@@ -39,7 +39,7 @@ interface Case {
   rule: string;
   name: string;
   path: '/mutate' | '/validate';
-  review: any;
+  review: Json;
   cluster?: Answers;
   /** The server without a storageDirTemplate. */
   noTemplate?: boolean;
@@ -47,7 +47,7 @@ interface Case {
   /** Where the rule id must show: in a warning, or in the denial's message. */
   says: 'warning' | 'denial' | 'none';
   /** Checks on the patched object (a patch must be present when given). */
-  patched?: (obj: any) => void;
+  patched?: (obj: Json) => void;
 }
 
 const CASES: Case[] = [
@@ -186,15 +186,16 @@ describe('every rule through /mutate and /validate', () => {
       const tag = `[${c.rule}]`;
       if (c.says === 'warning') assert.ok(res.warnings?.some((w: string) => w.startsWith(tag)), `a warning naming ${tag}: ${raw.body}`);
       if (c.says === 'denial') {
-        assert.equal(res.status.code, 403);
-        assert.ok(res.status.message.includes(tag), `denial names ${tag}: ${res.status.message}`);
+        assert.equal(res.status?.code, 403);
+        const message = res.status?.message ?? '';
+        assert.ok(message.includes(tag), `denial names ${tag}: ${message}`);
         assert.equal(res.patch, undefined, 'a denial carries no patch');
       }
       if (c.says !== 'none') assert.ok(res.auditAnnotations?.[c.rule], `an audit annotation for ${c.rule}`);
       for (const w of res.warnings ?? []) assert.ok(w.length <= 256, `warning kept short: ${w}`);
       if (c.patched) {
         assert.equal(res.patchType, 'JSONPatch');
-        const patch = JSON.parse(Buffer.from(res.patch, 'base64').toString('utf8'));
+        const patch = JSON.parse(Buffer.from(res.patch ?? '', 'base64').toString('utf8'));
         const after = jsonPatch.applyPatch(structuredClone(c.review.request.object), patch, true, false).newDocument;
         c.patched(after);
         assert.equal(after.metadata.name, c.review.request.object.metadata.name, 'the patch keeps the object identity');
