@@ -2,6 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { auditManifests } from '../../../src/audit/run.ts';
+import { toSarif } from '../../../src/report/sarif.ts';
+import { renderJunit } from '../../../src/report/junit.ts';
+import { junitErrors, sarifErrors } from '../report/validators.ts';
 
 const fixtures = new URL('../../fixtures/audit/', import.meta.url).pathname;
 const config = defaultConfig();
@@ -33,5 +36,61 @@ describe('folder audit', () => {
     const report = await auditManifests({ inputs: [`${fixtures}upstream/basic.yaml`], config, defaultNamespace: 'team-z' });
     assert.equal(report.objects, 1);
     for (const f of report.findings) assert.equal(f.namespace, 'team-z');
+  });
+});
+
+describe('folder audit of the upstream manifests and the fixtures, with the real policy', () => {
+  it('reports exactly these findings (rule, action, object, file:line); the rest passes', async () => {
+    const report = await auditManifests({ inputs: [`${fixtures}upstream`, `${fixtures}cases`], config });
+    const got = report.findings
+      .filter((f) => f.action !== 'passed')
+      .map((f) => `${f.rule} ${f.action} ${f.kind} ${f.namespace}/${f.name} ${f.file!.slice(fixtures.length)}:${f.line}`)
+      .sort();
+    const expected = [
+      // upstream: the operator's basic example has no HA at all; its HA example lacks standbys; the Flink docs'
+      // standalone session JobManager reads its HA settings from a ConfigMap that is not in the folder.
+      'ha-storage-dir denied FlinkDeployment default/basic-example upstream/basic.yaml:19',
+      'ha-enabled mutated FlinkDeployment default/basic-example upstream/basic.yaml:19',
+      'standby-jobmanagers mutated FlinkDeployment default/basic-example upstream/basic.yaml:19',
+      'cluster-id unchecked FlinkDeployment default/basic-example upstream/basic.yaml:19',
+      'ha-service-account unchecked FlinkDeployment default/basic-example upstream/basic.yaml:19',
+      'standby-jobmanagers mutated FlinkDeployment default/basic-checkpoint-ha-example upstream/basic-checkpoint-ha.yaml:19',
+      'cluster-id unchecked FlinkDeployment default/basic-checkpoint-ha-example upstream/basic-checkpoint-ha.yaml:19',
+      'ha-service-account unchecked FlinkDeployment default/basic-checkpoint-ha-example upstream/basic-checkpoint-ha.yaml:19',
+      'standby-jobmanagers mutated Deployment default/flink-jobmanager upstream/jobmanager-session-deployment-ha.yaml:4',
+      'cluster-id unchecked Deployment default/flink-jobmanager upstream/jobmanager-session-deployment-ha.yaml:4',
+      'cluster-id unchecked Deployment default/flink-jobmanager upstream/jobmanager-session-deployment-ha.yaml:4',
+      'ha-enabled unchecked Deployment default/flink-jobmanager upstream/jobmanager-session-deployment-ha.yaml:4',
+      'ha-namespace unchecked Deployment default/flink-jobmanager upstream/jobmanager-session-deployment-ha.yaml:4',
+      'ha-service-account unchecked Deployment default/flink-jobmanager upstream/jobmanager-session-deployment-ha.yaml:4',
+      'ha-storage-dir unchecked Deployment default/flink-jobmanager upstream/jobmanager-session-deployment-ha.yaml:4',
+      // cases: an owned HA ConfigMap; two clusters sharing a cluster-id (the policy would also pin it, the
+      // whole-set check sees the clash); a compliant FlinkDeployment (only what offline cannot check); an exempt one.
+      'no-owner-reference denied ConfigMap team-pay/payments-cluster-config-map cases/ha-configmap-owned.yaml:3',
+      'cluster-id denied Deployment team-bi/analytics-blue-jobmanager cases/shared-cluster-id.yaml:3',
+      'cluster-id mutated Deployment team-bi/analytics-blue-jobmanager cases/shared-cluster-id.yaml:3',
+      'cluster-id unchecked Deployment team-bi/analytics-blue-jobmanager cases/shared-cluster-id.yaml:3',
+      'ha-service-account unchecked Deployment team-bi/analytics-blue-jobmanager cases/shared-cluster-id.yaml:3',
+      'cluster-id denied Deployment team-bi/analytics-green-jobmanager cases/shared-cluster-id.yaml:29',
+      'cluster-id mutated Deployment team-bi/analytics-green-jobmanager cases/shared-cluster-id.yaml:29',
+      'cluster-id unchecked Deployment team-bi/analytics-green-jobmanager cases/shared-cluster-id.yaml:29',
+      'ha-service-account unchecked Deployment team-bi/analytics-green-jobmanager cases/shared-cluster-id.yaml:29',
+      'cluster-id unchecked FlinkDeployment team-a/orders cases/compliant-and-exempt.json:1',
+      'ha-service-account unchecked FlinkDeployment team-a/orders cases/compliant-and-exempt.json:1',
+      'cluster-id exempt FlinkDeployment team-a/scratch cases/compliant-and-exempt.json:1',
+      'ha-enabled exempt FlinkDeployment team-a/scratch cases/compliant-and-exempt.json:1',
+      'ha-service-account exempt FlinkDeployment team-a/scratch cases/compliant-and-exempt.json:1',
+      'ha-storage-dir exempt FlinkDeployment team-a/scratch cases/compliant-and-exempt.json:1',
+      'standby-jobmanagers exempt FlinkDeployment team-a/scratch cases/compliant-and-exempt.json:1',
+    ].sort();
+    assert.deepEqual(got, expected);
+  });
+
+  it('renders them as SARIF that validates against the SARIF 2.1.0 schema, and JUnit that validates against the XSD', async () => {
+    const report = await auditManifests({ inputs: [`${fixtures}upstream`, `${fixtures}cases`], config });
+    const sarif = toSarif(report, { toolVersion: '0.1.0' }) as { runs: Array<{ results: Array<{ locations: Array<{ physicalLocation?: unknown }> }> }> };
+    assert.deepEqual(sarifErrors(sarif), []);
+    assert.equal(sarif.runs[0]!.results.every((r) => r.locations[0]!.physicalLocation !== undefined), true);
+    assert.deepEqual(await junitErrors(renderJunit(report, { failOn: 'deny', timestamp: new Date(0).toISOString() })), []);
   });
 });

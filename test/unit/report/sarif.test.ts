@@ -1,17 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import ajvDraft04 from 'ajv-draft-04';
-import ajvFormats from 'ajv-formats';
 import { toSarif } from '../../../src/report/sarif.ts';
 import { sampleReport } from './sample-report.ts';
-
-const schema = JSON.parse(readFileSync(new URL('../../fixtures/schemas/sarif-2.1.0-rtm.5.json', import.meta.url), 'utf8'));
-// unicodeRegExp off: the published schema's `language` pattern has a stray `]` that only non-unicode regexps accept.
-// Both are CommonJS with `exports.default`; under NodeNext the default import is the module object.
-const ajv = new ajvDraft04.default({ allErrors: true, strict: false, unicodeRegExp: false });
-ajvFormats.default(ajv);
-const validate = ajv.compile(schema);
+import { sarifErrors } from './validators.ts';
 
 type Result = { ruleId: string; ruleIndex: number; level: string; locations: Array<{ physicalLocation?: { artifactLocation: { uri: string }; region?: { startLine: number } }; logicalLocations: Array<{ fullyQualifiedName: string }> }>; suppressions?: unknown[] };
 
@@ -20,13 +11,12 @@ describe('SARIF report', () => {
   const run = sarif.runs[0]!;
 
   it('validates against the SARIF 2.1.0 JSON schema', () => {
-    const ok = validate(sarif);
-    assert.equal(ok, true, JSON.stringify(validate.errors, null, 2));
+    assert.deepEqual(sarifErrors(sarif), []);
   });
 
   it('a report with no findings and no rules hit still validates', () => {
     const empty = toSarif({ ...sampleReport(), findings: [], errors: [] }, { toolVersion: '0.1.0' });
-    assert.equal(validate(empty), true, JSON.stringify(validate.errors));
+    assert.deepEqual(sarifErrors(empty), []);
   });
 
   it('maps actions to levels, worst first (cluster-wide before namespaces), and leaves passes out', () => {
