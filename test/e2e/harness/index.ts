@@ -18,7 +18,8 @@
 //                                   (url + caBundle); returns once the API server calls the webhook
 //   startE2E(opts?)                 all three; .stop() tears everything down
 //   serviceAccount(ns, name)        'system:serviceaccount:<ns>:<name>', for kubectl's `as`
-//   createFlinkNamespace(plane, ns) a namespace with the `flink` ServiceAccount and its HA ConfigMap Role
+//   createFlinkNamespace(plane, ns) a namespace with the `default` and `flink` ServiceAccounts and flink's
+//                                   HA ConfigMap Role (also bound to the operator's `flink-operator`)
 //
 // Teardown: every child runs in its own process group and is killed with it by stop(), by an exit/signal hook
 // when the test process ends, and by a watchdog shell when the test process is killed outright.
@@ -70,8 +71,8 @@ export function serviceAccount(namespace: string, name: string): string {
 }
 
 /**
- * A namespace as a Flink cluster needs it: the HA ServiceAccount `flink` (there is no controller-manager to
- * make even `default`) and a Role letting it do what Flink's HA services do with ConfigMaps. The operator's
+ * A namespace as a Flink cluster needs it: the `default` ServiceAccount (there is no controller-manager to make
+ * it), the HA ServiceAccount `flink` and a Role letting it do what Flink's HA services do with ConfigMaps. The operator's
  * ServiceAccount (`flink-operator` in `operatorNamespace`) gets the same Role here.
  */
 export async function createFlinkNamespace(
@@ -81,6 +82,9 @@ export async function createFlinkNamespace(
 ): Promise<void> {
   const objects = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
+    // `default` is what the controller-manager would create in every namespace: without it the ServiceAccount
+    // admission plugin rejects every Pod that names no ServiceAccount before any webhook sees it.
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'flink', namespace } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',

@@ -1,0 +1,184 @@
+// Mutation through the real API server: each Flink workload shape, created with kubectl or client-node, is
+// stored with what HA needs; applying it again changes nothing; the webhook's warnings reach kubectl's output;
+// a server-side dry run shows the mutated object and stores nothing.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import { BatchV1Api, CoreV1Api, type V1Job, type V1Pod } from '@kubernetes/client-node';
+import { createFlinkNamespace, startE2E, type E2E } from './harness/index.ts';
+
+const NS = 'shapes';
+const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
+const HA_TYPES = ['kubernetes', 'org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory'];
+
+// Objects are read back as JSON and walked by path; a schema type per kind would add nothing here.
+type Json = any;
+
+/** Flink's flat `key: value` config (flink-conf.yaml) or nested config.yaml, flattened with dots. */
+function flinkConf(text: string): Record<string, string> {
+  const flat: Record<string, string> = {};
+  const walk = (node: unknown, prefix: string) => {
+    if (node !== null && typeof node === 'object' && !Array.isArray(node)) {
+      for (const [k, v] of Object.entries(node)) walk(v, prefix ? `${prefix}.${k}` : k);
+    } else flat[prefix] = String(node);
+  };
+  walk(yaml.load(text), '');
+  return flat;
+}
+
+function haTypeOf(conf: Record<string, string>): string | undefined {
+  return conf['high-availability.type'] ?? conf['high-availability'];
+}
+
+describe('Flink workloads admitted through the real API server', () => {
+  let e2e: E2E;
+  const get = async (resource: string): Promise<Json> =>
+    JSON.parse(await e2e.plane.kubectlOk(['get', resource, '-n', NS, '-o', 'json']));
+  const resourceVersions = async (resources: string[]) =>
+    Promise.all(resources.map(async (r) => `${r}@${(await get(r)).metadata.resourceVersion as string}`));
+
+  before(async () => {
+    e2e = await startE2E();
+    await createFlinkNamespace(e2e.plane, NS);
+  });
+  after(async () => {
+    await e2e?.stop();
+  });
+
+  const shapes: Array<{
+    name: string;
+    file: string;
+    objects: string[];
+    check: (objects: Json[]) => void;
+  }> = [
+    {
+      name: 'FlinkDeployment',
+      file: 'flinkdeployment.yaml',
+      objects: ['flinkdeployment/basic-ha'],
+      check: ([fd]) => {
+        const conf = fd.spec.flinkConfiguration as Record<string, string>;
+        assert.ok(HA_TYPES.includes(haTypeOf(conf) ?? ''), `HA type set: ${JSON.stringify(conf)}`);
+        assert.equal(conf['high-availability.storageDir'], `s3://flink-ha/${NS}/basic-ha`);
+        assert.ok(fd.spec.jobManager.replicas >= 2, 'standby JobManager');
+        // The operator rejects these in a CR: the webhook must never add them.
+        assert.equal(conf['kubernetes.cluster-id'], undefined);
+        assert.equal(conf['high-availability.cluster-id'], undefined);
+      },
+    },
+    {
+      name: 'standalone session cluster (config ConfigMap, JobManager and TaskManager Deployments)',
+      file: 'session-cluster.yaml',
+      objects: ['configmap/flink-config', 'deployment/flink-jobmanager', 'deployment/flink-taskmanager'],
+      check: ([cm, jm, tm]) => {
+        const conf = flinkConf(cm.data['flink-conf.yaml']);
+        assert.ok(HA_TYPES.includes(haTypeOf(conf) ?? ''), 'HA type in flink-conf.yaml');
+        assert.match(conf['high-availability.storageDir'] ?? '', /^s3:\/\/flink-ha\/shapes\//);
+        assert.equal(conf['kubernetes.namespace'], NS);
+        assert.match(conf['kubernetes.cluster-id'] ?? '', /^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+        assert.ok(jm.spec.replicas >= 2, 'standby JobManager');
+        const container = jm.spec.template.spec.containers[0];
+        assert.ok(container.env.some((e: Json) => e.name === 'POD_IP' && e.valueFrom.fieldRef.fieldPath === 'status.podIP'));
+        assert.deepEqual(container.args, ['jobmanager', '$(POD_IP)']);
+        assert.equal(jm.spec.template.spec.serviceAccountName, 'flink');
+        assert.equal(tm.spec.template.spec.serviceAccountName, 'flink');
+      },
+    },
+    {
+      name: 'standalone application cluster (JobManager Job)',
+      file: 'application-job.yaml',
+      objects: ['configmap/app-flink-config', 'job/flink-app-jobmanager'],
+      check: ([cm, job]) => {
+        const conf = flinkConf(cm.data['flink-conf.yaml']);
+        assert.ok(HA_TYPES.includes(haTypeOf(conf) ?? ''), 'HA type in flink-conf.yaml');
+        assert.ok(job.spec.parallelism >= 2, 'standby JobManager');
+        const args = job.spec.template.spec.containers[0].args as string[];
+        assert.equal(args[args.indexOf('--host') + 1], '$(POD_IP)');
+        assert.equal(job.spec.template.spec.serviceAccountName, 'flink');
+      },
+    },
+    {
+      name: 'native JobManager Deployment with its flink-config-<cluster-id> ConfigMap',
+      file: 'native-jobmanager.yaml',
+      objects: ['configmap/flink-config-native-app', 'deployment/native-app'],
+      check: ([cm, jm]) => {
+        const conf = flinkConf(cm.data['config.yaml']);
+        assert.ok(HA_TYPES.includes(haTypeOf(conf) ?? ''), 'HA type in config.yaml');
+        assert.equal(conf['high-availability.storageDir'], `s3://flink-ha/${NS}/native-app`);
+        assert.equal(conf['kubernetes.cluster-id'], 'native-app');
+        assert.equal(jm.spec.template.spec.serviceAccountName, 'flink');
+      },
+    },
+    {
+      name: 'native TaskManager and JobManager Pods',
+      file: 'pods.yaml',
+      objects: ['pod/native-app-taskmanager-1-1', 'pod/native-app-jobmanager-pod'],
+      check: ([tm, jm]) => {
+        assert.equal(tm.spec.serviceAccountName, 'flink');
+        assert.equal(jm.spec.serviceAccountName, 'flink');
+      },
+    },
+  ];
+
+  for (const shape of shapes) {
+    it(`${shape.name}: kubectl apply stores the mutated object, warnings on kubectl's stderr`, async () => {
+      const result = await e2e.plane.kubectl(['apply', '-n', NS, '-f', fixture(shape.file)]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /^Warning: \[[a-z-]+\] /m, 'the webhook warnings reach kubectl');
+      shape.check(await Promise.all(shape.objects.map(get)));
+    });
+
+    it(`${shape.name}: applying it again changes nothing`, async () => {
+      const before = await resourceVersions(shape.objects);
+      const again = await e2e.plane.kubectl(['apply', '-n', NS, '-f', fixture(shape.file)]);
+      assert.equal(again.code, 0, again.stderr);
+      assert.deepEqual(await resourceVersions(shape.objects), before, 'no object was written again');
+    });
+  }
+
+  it('client-node as the client: a created Pod and Job come back mutated', async () => {
+    const core = e2e.plane.kubeConfig.makeApiClient(CoreV1Api);
+    const batch = e2e.plane.kubeConfig.makeApiClient(BatchV1Api);
+    const [pod] = yaml.loadAll(readFileSync(fixture('pods.yaml'), 'utf8')) as V1Pod[];
+    pod!.metadata!.name = 'client-node-taskmanager';
+    const created = await core.createNamespacedPod({ namespace: NS, body: pod! });
+    assert.equal(created.spec?.serviceAccountName, 'flink');
+    const job = (yaml.loadAll(readFileSync(fixture('application-job.yaml'), 'utf8')) as V1Job[])[1];
+    job!.metadata!.name = 'client-node-jobmanager';
+    const stored = await batch.createNamespacedJob({ namespace: NS, body: job! });
+    assert.ok((stored.spec?.parallelism ?? 0) >= 2);
+    const read = await batch.readNamespacedJob({ namespace: NS, name: 'client-node-jobmanager' });
+    assert.equal(read.spec?.template.spec?.serviceAccountName, 'flink');
+  });
+
+  it('kubectl apply --dry-run=server shows the mutation and stores nothing', async () => {
+    const renamed = readFileSync(fixture('flinkdeployment.yaml'), 'utf8').replace('name: basic-ha', 'name: dry-run-ha');
+    const result = await e2e.plane.kubectl(['apply', '-n', NS, '--dry-run=server', '-o', 'json', '-f', '-'], {
+      input: renamed,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const shown: Json = JSON.parse(result.stdout);
+    assert.ok(HA_TYPES.includes(haTypeOf(shown.spec.flinkConfiguration) ?? ''), 'the dry run shows the mutation');
+    const stored = await e2e.plane.kubectl(['get', 'flinkdeployment/dry-run-ha', '-n', NS]);
+    assert.notEqual(stored.code, 0);
+    assert.match(stored.stderr, /not found/);
+  });
+
+  it('without the HA ServiceAccount: workloads are denied with the fix, Pods are let through with a warning', async () => {
+    // The API server's ServiceAccount admission rejects a Pod whose ServiceAccount does not exist, so binding
+    // `flink` where it is missing would break the workload: the webhook must answer with the fix instead.
+    await createFlinkNamespace(e2e.plane, 'no-flink-sa');
+    await e2e.plane.kubectlOk(['delete', 'serviceaccount/flink', '-n', 'no-flink-sa']);
+    const deployments = await e2e.plane.kubectl(['apply', '-n', 'no-flink-sa', '-f', fixture('session-cluster.yaml')]);
+    assert.notEqual(deployments.code, 0);
+    assert.match(deployments.stderr, /denied the request: .*\[ha-service-account\].*Fix: create ServiceAccount flink/);
+    const pods = await e2e.plane.kubectl(['apply', '-n', 'no-flink-sa', '-f', fixture('pods.yaml')]);
+    assert.equal(pods.code, 0, pods.stderr);
+    assert.match(pods.stderr, /^Warning: \[ha-service-account\] .*ServiceAccount flink does not exist/m);
+    const pod: Json = JSON.parse(
+      await e2e.plane.kubectlOk(['get', 'pod/native-app-taskmanager-1-1', '-n', 'no-flink-sa', '-o', 'json']),
+    );
+    assert.equal(pod.spec.serviceAccountName, 'default', 'left on the ServiceAccount that exists');
+  });
+});
