@@ -10,13 +10,14 @@ const program = new Command('flink-ha-webhook')
   .showHelpAfterError()
   .configureOutput({ outputError: (text, write) => write(text) });
 
-registerServe(program);
-registerDryRun(program);
-registerAudit(program);
-
+// Set before the subcommands are added: commander copies it into each of them.
 program.exitOverride((err) => {
   // Usage errors exit 2 (commander's default is 1, which CI would read as "denied").
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
+
+registerServe(program);
+registerDryRun(program);
+registerAudit(program);
 
 await program.parseAsync(process.argv);

@@ -154,7 +154,7 @@ function documentStartLines(text: string): DocumentStart[] {
     const docLines = d.text.split('\n');
     let skip = 0;
     while (skip < docLines.length - 1 && /^\s*(#.*)?$/.test(docLines[skip] ?? '')) skip++;
-    return { line: d.line + skip, text: d.text };
+    return { line: d.line + skip, text: docLines.slice(skip).join('\n') };
   });
 }
 
