@@ -6,12 +6,12 @@ import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { ClusterView, Decision } from '../../src/policy/types.ts';
-import { type Json, admissionResponseOf, postRaw, sampleReview, startTestServer, type TestServer } from './helpers.ts';
+import { type Json, type RawResponse, admissionResponseOf, postRaw, sampleReview, startTestServer, type TestServer } from './helpers.ts';
 
 const PATHS = ['/mutate', '/validate'] as const;
 
 /** A well-formed answer: a 200 AdmissionReview, or a 4xx Status with a message. */
-function assertWellFormed(raw: { status: number; headers: Record<string, unknown>; body: string }): void {
+function assertWellFormed(raw: RawResponse): void {
   assert.ok(raw.status < 500, `never a 5xx: ${raw.status} ${raw.body.slice(0, 200)}`);
   if (raw.status === 200) {
     admissionResponseOf(raw);
