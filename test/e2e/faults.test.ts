@@ -1,0 +1,106 @@
+// Faults, with the real API server honouring the failure policies of manifests/: with the webhook down, Flink's
+// own leader renewals still succeed (they never reach the webhook) while a person's deletion of HA state is
+// refused (fail closed) and ordinary workloads are admitted (fail open); and a restart of the webhook under a
+// stream of admission requests shows the API server no failure outside those policies.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createFlinkNamespace, serviceAccount, startE2E, type E2E, type KubectlResult } from './harness/index.ts';
+
+const NS = 'faults';
+const FLINK = serviceAccount(NS, 'flink');
+const HA_FIXTURE = join(import.meta.dirname, 'fixtures', 'ha-configmaps.yaml');
+const LEADER_CM = 'demo-cluster-config-map';
+const SESSION = join(import.meta.dirname, 'fixtures', 'session-cluster.yaml');
+
+/** A leader renewal as Flink's fabric8 ConfigMapLock writes it: the leader annotation with a new renewTime. */
+function renewal(n: number): string {
+  const leader = { holderIdentity: 'jm-0', leaseDuration: 15, renewTime: new Date(Date.now() + n).toISOString(), leaderTransitions: 0 };
+  return JSON.stringify({ metadata: { annotations: { 'control-plane.alpha.kubernetes.io/leader': JSON.stringify(leader) } } });
+}
+
+describe('faults: the webhook down or restarting', () => {
+  let e2e: E2E;
+  const kubectl = (args: string[], as?: string, input?: string) =>
+    e2e.plane.kubectl(['-n', NS, ...args], { ...(as ? { as } : {}), ...(input !== undefined ? { input } : {}) });
+
+  before(async () => {
+    e2e = await startE2E();
+    await createFlinkNamespace(e2e.plane, NS);
+    const r = await kubectl(['apply', '--server-side', '--field-manager=flink', '-f', HA_FIXTURE], FLINK);
+    assert.equal(r.code, 0, r.stderr);
+  });
+  after(async () => {
+    await e2e?.stop();
+  });
+
+  it('webhook stopped: leader renewals succeed, deleting HA state is refused, other workloads are admitted', async () => {
+    await e2e.webhook.stop();
+    try {
+      for (let n = 0; n < 5; n++) {
+        const renewed = await kubectl(['patch', 'configmap', LEADER_CM, '--type=merge', '-p', renewal(n)], FLINK);
+        assert.equal(renewed.code, 0, `leader renewal ${n} with the webhook down: ${renewed.stderr}`);
+      }
+      const deleted = await kubectl(['delete', 'configmap', LEADER_CM]);
+      assert.notEqual(deleted.code, 0, 'fail closed');
+      assert.match(deleted.stderr, /failed calling webhook "ha-configmaps\.flink-ha\.io"/);
+      assert.equal((await kubectl(['get', 'configmap', LEADER_CM])).code, 0, 'the HA ConfigMap is still there');
+      const namespace = await e2e.plane.kubectl(['delete', 'namespace', NS]);
+      assert.notEqual(namespace.code, 0, 'namespace deletion fails closed too');
+      assert.match(namespace.stderr, /failed calling webhook "namespaces\.flink-ha\.io"/);
+      // Fail open: a Flink workload is admitted as it is (the mutation catches up on its next update).
+      const workload = await kubectl(['apply', '--dry-run=server', '-f', SESSION]);
+      assert.equal(workload.code, 0, workload.stderr);
+    } finally {
+      await e2e.webhook.start();
+    }
+    // Back up: the same deletion is now decided by the webhook (denied with the rule, not by the outage).
+    const decided = await kubectl(['delete', 'configmap', LEADER_CM]);
+    assert.notEqual(decided.code, 0);
+    assert.match(decided.stderr, /\[protect-ha-configmap\]/);
+  });
+
+  it('a restart under a stream of admission requests: no failure outside the configured policy', async (t) => {
+    type Outcome = { stream: string; result: KubectlResult };
+    const outcomes: Outcome[] = [];
+    let running = true;
+    const stream = async (name: string, request: (n: number) => Promise<KubectlResult>) => {
+      for (let n = 0; running && n < 2000; n++) outcomes.push({ stream: name, result: await request(n) });
+    };
+    const streams = Promise.all([
+      // failurePolicy Ignore (mutating + workloads): must always be admitted.
+      stream('workload', () => kubectl(['apply', '--dry-run=server', '-f', SESSION])),
+      // Skipped by matchConditions: must always succeed.
+      stream('renewal', (n) => kubectl(['patch', 'configmap', LEADER_CM, '--type=merge', '-p', renewal(n)], FLINK)),
+      // failurePolicy Fail: must never succeed; refused by the rule or, while the webhook is away, by the policy.
+      stream('delete', () => kubectl(['delete', 'configmap', LEADER_CM, '--dry-run=server'])),
+    ]);
+    try {
+      await sleep(1500);
+      await e2e.webhook.stop(); // SIGTERM: readiness fails, in-flight reviews finish
+      await sleep(1000);
+      await e2e.webhook.start();
+      await sleep(1500);
+    } finally {
+      running = false;
+      await streams;
+    }
+
+    const by = (name: string) => outcomes.filter((o) => o.stream === name).map((o) => o.result);
+    for (const r of by('workload')) assert.equal(r.code, 0, `fail-open request failed: ${r.stderr}`);
+    for (const r of by('renewal')) assert.equal(r.code, 0, `leader renewal failed: ${r.stderr}`);
+    let refusedByOutage = 0;
+    for (const r of by('delete')) {
+      assert.notEqual(r.code, 0, 'an HA ConfigMap deletion was let through');
+      if (/failed calling webhook "ha-configmaps\.flink-ha\.io"/.test(r.stderr)) refusedByOutage++;
+      else assert.match(r.stderr, /\[protect-ha-configmap\]/, r.stderr);
+    }
+    t.diagnostic(
+      `requests: ${by('workload').length} workload, ${by('renewal').length} renewal, ${by('delete').length} delete ` +
+        `(${refusedByOutage} refused by failurePolicy Fail while the webhook was away)`,
+    );
+    assert.ok(by('delete').length - refusedByOutage > 0, 'the webhook decided deletions before and after the restart');
+    assert.equal((await kubectl(['get', 'configmap', LEADER_CM])).code, 0, 'the HA ConfigMap is still there');
+  });
+});
