@@ -1,0 +1,102 @@
+// The namespaces a live audit is tested against: what a platform team finds before it turns enforcement on.
+// Each namespace shows one situation; the audit test asserts exactly the findings each must produce.
+import type { KubeObject } from '../../src/kube/objects.ts';
+
+const JOB = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+const ha = { 'high-availability.type': 'kubernetes' };
+
+export function flinkDeployment(namespace: string, name: string, opts: { replicas?: number; serviceAccount?: string; config?: Record<string, string>; labels?: Record<string, string>; annotations?: Record<string, string> } = {}): KubeObject {
+  return {
+    apiVersion: 'flink.apache.org/v1beta1',
+    kind: 'FlinkDeployment',
+    metadata: { name, namespace, labels: opts.labels, annotations: opts.annotations },
+    spec: {
+      image: 'flink:1.20',
+      flinkVersion: 'v1_20',
+      serviceAccount: opts.serviceAccount ?? 'flink',
+      flinkConfiguration: opts.config ?? { ...ha, 'high-availability.storageDir': `s3://flink-ha/${namespace}/${name}` },
+      jobManager: { replicas: opts.replicas ?? 2, resource: { memory: '2048m', cpu: 1 } },
+      taskManager: { resource: { memory: '2048m', cpu: 1 } },
+      job: { jarURI: 'local:///opt/flink/examples/streaming/StateMachineExample.jar', parallelism: 2, upgradeMode: 'last-state' },
+    },
+  };
+}
+
+/** The two HA ConfigMaps of a Flink 1.15+ cluster with one job (labels, names and keys as Flink writes them). */
+export function haState(namespace: string, clusterId: string, checkpoints: number[] = [41, 42], metadata: Partial<NonNullable<KubeObject['metadata']>> = {}): KubeObject[] {
+  const labels = { app: clusterId, type: 'flink-native-kubernetes', 'configmap-type': 'high-availability' };
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${clusterId}-cluster-config-map`, namespace, labels, annotations: { 'control-plane.alpha.kubernetes.io/leader': '{"holderIdentity":"6f1c2d8e","leaseDuration":15.0}' }, ...metadata },
+      data: { 'org.apache.flink.k8s.leader.dispatcher': 'pekko.tcp://flink@10.0.0.5:6123/user/rpc/dispatcher_1', [`jobGraph-${JOB}`]: 'rO0ABXNy' },
+    },
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: `${clusterId}-${JOB}-config-map`, namespace, labels },
+      data: { counter: String(Math.max(...checkpoints) + 1), ...Object.fromEntries(checkpoints.map((c) => [`checkpointID-${String(c).padStart(19, '0')}`, 'rO0ABXNy'])) },
+    },
+  ];
+}
+
+export function standaloneJobManager(namespace: string, name: string, app: string): KubeObject {
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace },
+    spec: {
+      replicas: 2,
+      selector: { matchLabels: { app, component: 'jobmanager', instance: name } },
+      template: {
+        metadata: { labels: { app, component: 'jobmanager', instance: name } },
+        spec: {
+          serviceAccountName: 'flink',
+          containers: [
+            {
+              name: 'jobmanager',
+              image: 'flink:1.20',
+              args: ['jobmanager', '$(POD_IP)'],
+              env: [
+                { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                { name: 'FLINK_PROPERTIES', value: `kubernetes.cluster-id: ${app}\nhigh-availability.type: kubernetes\nhigh-availability.storageDir: s3://flink-ha/${namespace}/${app}\nkubernetes.namespace: ${namespace}\n` },
+              ],
+            },
+          ],
+        },
+      },
+    },
+  };
+}
+
+/** Namespace → what goes in it (the namespace itself, its `flink` ServiceAccount and Role come from the harness). */
+export const SEED: Record<string, KubeObject[]> = {
+  // Compliant: a FlinkDeployment with HA, standbys and its HA state; an exempt throwaway cluster beside it.
+  'team-a': [
+    flinkDeployment('team-a', 'orders'),
+    ...haState('team-a', 'orders'),
+    flinkDeployment('team-a', 'scratch', { replicas: 1, config: {}, labels: { 'flink-ha.io/exempt': 'true' }, annotations: { 'flink-ha.io/exempt-reason': 'notebook cluster, no state worth keeping' } }),
+  ],
+  // Two standalone session clusters that both run as cluster-id "analytics".
+  'team-bi': [standaloneJobManager('team-bi', 'analytics-blue', 'analytics'), standaloneJobManager('team-bi', 'analytics-green', 'analytics'), ...haState('team-bi', 'analytics')],
+  // HA state of a cluster that was deleted: the next cluster named "old" resumes job a1b2... at checkpoint 12.
+  'team-c': haState('team-c', 'old', [11, 12]),
+  // An HA ConfigMap that a tool gave an ownerReference.
+  'team-pay': [
+    flinkDeployment('team-pay', 'payments'),
+    ...haState('team-pay', 'payments', [7], { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'payments-jobmanager', uid: '2f1c3c5e-4a57-4b0e-9d1e-1f0d2c1b5a77' }] }),
+  ],
+  // A ServiceAccount without ConfigMap rights, and one that does not exist.
+  'team-d': [
+    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'nohands', namespace: 'team-d' } },
+    flinkDeployment('team-d', 'reports', { serviceAccount: 'nohands' }),
+    ...haState('team-d', 'reports'),
+    flinkDeployment('team-d', 'ghost', { serviceAccount: 'ghost' }),
+    ...haState('team-d', 'ghost'),
+  ],
+  // Three JobManagers and no HA state at all.
+  'team-e': [flinkDeployment('team-e', 'fresh', { replicas: 3 })],
+  // HA state in a namespace the platform team excluded from the webhook.
+  'legacy-batch': [flinkDeployment('legacy-batch', 'nightly'), ...haState('legacy-batch', 'nightly')],
+};
