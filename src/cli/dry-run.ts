@@ -6,7 +6,7 @@ import { Option } from 'commander';
 import { loadConfig } from '../config/load.ts';
 import { readManifests } from '../sources/manifests.ts';
 import { dryRun } from '../dryrun/run.ts';
-import { DRY_RUN_FORMATS, formatDryRun, type DryRunFormat } from '../dryrun/format.ts';
+import { DRY_RUN_FORMATS, formatDryRunChunks, type DryRunFormat } from '../dryrun/format.ts';
 import type { Operation } from '../policy/types.ts';
 
 interface DryRunFlags {
@@ -61,7 +61,7 @@ async function runDryRun(inputs: string[], flags: DryRunFlags): Promise<number> 
     requester: { username: flags.user, groups: flags.group },
     defaultNamespace: flags.namespace,
   });
-  process.stdout.write(formatDryRun(out.results, flags.output));
+  for (const chunk of formatDryRunChunks(out.results, flags.output)) process.stdout.write(chunk);
   for (const e of out.errors) console.error(`dry-run: ${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}`);
   const denied = out.results.filter((r) => !r.allowed);
   for (const r of denied) console.error(`dry-run: DENIED ${r.kind} ${r.namespace}/${r.name} (${r.source.file}:${r.source.line}): ${r.message ?? ''}`);

@@ -1,9 +1,6 @@
 // The CLI: one program, one subcommand per face of the product. Each subcommand lives in its own module and
 // only parses flags, loads config and hands over; the work is done in policy/, sources/, report/ and server/.
 import { Command } from 'commander';
-import { registerServe } from './serve.ts';
-import { registerDryRun } from './dry-run.ts';
-import { registerAudit } from './audit.ts';
 
 const program = new Command('flink-ha-webhook')
   .description('Admission webhook, dry-run and audit for Apache Flink Kubernetes High Availability')
@@ -16,8 +13,15 @@ program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
 
-registerServe(program);
-registerDryRun(program);
-registerAudit(program);
+// Only the module of the subcommand being run is loaded: `dry-run` over a CI pipeline's manifests should not pay
+// for the server's express, TLS and Kubernetes client start-up. Help and unknown commands load them all.
+const SUBCOMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
+  serve: async () => (await import('./serve.ts')).registerServe,
+  'dry-run': async () => (await import('./dry-run.ts')).registerDryRun,
+  audit: async () => (await import('./audit.ts')).registerAudit,
+};
+const wanted = process.argv[2];
+const load = wanted !== undefined && wanted in SUBCOMMANDS ? [SUBCOMMANDS[wanted]!] : Object.values(SUBCOMMANDS);
+for (const register of await Promise.all(load.map((l) => l()))) register(program);
 
 await program.parseAsync(process.argv);

@@ -96,8 +96,17 @@ export function parseFlinkProperties(text: string): Map<string, string> {
 export function configFileCarrier(data: Record<string, string>, fileKey: string, cmName: string): ConfigCarrier {
   const where = `ConfigMap ${cmName}, ${fileKey}`;
   const nested = fileKey === 'config.yaml';
+  // Rules read several keys in a row: parse once per text, not once per key.
+  let cachedText: string | undefined;
+  let cached = new Map<string, string>();
   const read = (): Map<string, string> => {
     const text = data[fileKey] ?? '';
+    if (text === cachedText) return cached;
+    cached = parseFile(text);
+    cachedText = text;
+    return cached;
+  };
+  const parseFile = (text: string): Map<string, string> => {
     if (!nested) return parseFlinkConfLines(text);
     let doc: unknown;
     try {

@@ -58,11 +58,14 @@ function halvesFor(rule: Rule, phase: Phase): Array<(t: Target) => Promise<Findi
 async function buildTarget(request: PolicyRequest, ctx: PolicyContext): Promise<Target> {
   const obj = request.object ?? request.oldObject;
   const namespace = request.namespace || obj?.metadata?.namespace || (obj?.kind === 'Namespace' ? (obj.metadata?.name ?? '') : 'default');
-  const draft = request.object ? structuredClone<KubeObject>(request.object) : null;
   const patterns = imagePatternsOf(ctx.config.imagePatterns);
-  let classified: Classified = classify(draft ?? request.oldObject ?? {}, patterns);
+  // Most objects are nothing to Flink: classify the original first and copy only what rules may edit.
   // An UPDATE that strips the HA labels makes the new object look ordinary: judge it as the HA ConfigMap it was.
-  if (request.object?.kind === 'ConfigMap' && isHaConfigMap(request.oldObject)) classified = { shape: 'ha-configmap' };
+  const wasHa = request.object?.kind === 'ConfigMap' && isHaConfigMap(request.oldObject);
+  const first: Classified = wasHa ? { shape: 'ha-configmap' } : classify(request.object ?? request.oldObject ?? {}, patterns);
+  // A JSON round trip: objects come from JSON or YAML, and V8 copies plain data this way faster than structuredClone.
+  const draft = request.object && first.shape !== 'other' ? (JSON.parse(JSON.stringify(request.object)) as KubeObject) : null;
+  const classified: Classified = draft && !wasHa ? classify(draft, patterns) : first;
   const flink = await flinkViewOf(classified, draft, namespace, ctx.cluster, ctx.config);
   return { request, namespace, classified, draft, old: request.oldObject, flink, config: ctx.config, cluster: ctx.cluster };
 }

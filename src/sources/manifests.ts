@@ -74,30 +74,27 @@ export function listManifestFiles(dir: string): string[] {
 }
 
 /**
- * Parses one file's text. The fast path is one `loadAll` over the whole text; only when it fails is the text
- * split at `---` separators and each document parsed alone, so one broken document does not hide the others and
- * the error carries its own line.
+ * Parses one file's text. The fast path is one `loadAll` over the whole text plus a scan for where documents
+ * start; only when the parse fails is the text split at `---` separators and each document parsed alone, so one
+ * broken document does not hide the others and its error carries its own line.
  */
 export function parseManifestText(text: string, file: string, into: ManifestReadResult): void {
-  const starts = documentStartLines(text);
   let docs: unknown[] | undefined;
   try {
     docs = yaml.loadAll(text, undefined, { filename: file });
   } catch {
     docs = undefined;
   }
-  if (docs !== undefined && docs.length === countNonEmpty(starts, text)) {
-    let i = 0;
-    for (const doc of docs) {
-      const line = starts[i]?.line ?? 1;
-      addDocument(doc, { file, index: i, line }, into);
-      i++;
+  if (docs !== undefined) {
+    const lines = documentLines(text);
+    if (lines.length === docs.length) {
+      docs.forEach((doc, index) => addDocument(doc, { file, index, line: lines[index] ?? 1 }, into));
+      return;
     }
-    return;
   }
   // Slow path: parse each document alone.
-  starts.forEach((start, index) => {
-    if (start.text.trim() === '' || /^(\s*#.*\n?)*\s*$/.test(start.text)) return;
+  documentStartLines(text).forEach((start, index) => {
+    if (/^(\s*#.*\n?)*\s*$/.test(start.text)) return;
     try {
       const doc = yaml.load(start.text, { filename: file });
       addDocument(doc, { file, index, line: start.line }, into);
@@ -110,6 +107,45 @@ export function parseManifestText(text: string, file: string, into: ManifestRead
       into.errors.push({ file, line: start.line + offset, message: `YAML syntax error: ${reason}` });
     }
   });
+}
+
+const SEPARATOR = /^---(?:[ \t].*)?$/gm;
+
+/**
+ * The 1-based line of each document's first content line, one per document `loadAll` yields, found without
+ * splitting the text into lines (a 20 MB Helm render has half a million of them).
+ */
+function documentLines(text: string): number[] {
+  const starts: number[] = [];
+  let line = 1;
+  let pos = 0;
+  const lineAt = (offset: number): number => {
+    for (let i = text.indexOf('\n', pos); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) line++;
+    pos = offset;
+    return line;
+  };
+  let docStart = 0;
+  let first = true;
+  for (const m of text.matchAll(SEPARATOR)) {
+    if (!(first && text.slice(0, m.index).trim() === '')) starts.push(firstContentLine(text, docStart, lineAt(docStart)));
+    first = false;
+    docStart = m.index + m[0].length + 1;
+  }
+  starts.push(firstContentLine(text, docStart, lineAt(Math.min(docStart, text.length))));
+  return starts;
+}
+
+/** Skips blank and comment lines from `offset` (which is on `line`). */
+function firstContentLine(text: string, offset: number, line: number): number {
+  let at = offset;
+  let n = line;
+  for (;;) {
+    const end = text.indexOf('\n', at);
+    const current = text.slice(at, end === -1 ? text.length : end);
+    if (end === -1 || !/^\s*(#.*)?$/.test(current)) return n;
+    at = end + 1;
+    n++;
+  }
 }
 
 function addDocument(doc: unknown, source: ManifestSource, into: ManifestReadResult): void {
@@ -156,11 +192,6 @@ function documentStartLines(text: string): DocumentStart[] {
     while (skip < docLines.length - 1 && /^\s*(#.*)?$/.test(docLines[skip] ?? '')) skip++;
     return { line: d.line + skip, text: docLines.slice(skip).join('\n') };
   });
-}
-
-function countNonEmpty(starts: DocumentStart[], _text: string): number {
-  // js-yaml's loadAll yields one value per document, including empty ones (as null/undefined).
-  return starts.length;
 }
 
 function errnoMessage(err: unknown): string {

@@ -1,0 +1,44 @@
+// dry-run -o json over 10,000 generated objects (about 20 MB of YAML), next to js-yaml's loadAll of the same
+// bytes in the same run. Target (issue 2): the whole dry-run within 2x of the bare parse, under 300 MB RSS.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import type { BenchResult } from './index.ts';
+import { generateManifests, toYaml } from './manifest-generator.ts';
+import { measure, median } from './proc.ts';
+
+const OBJECTS = 10_000;
+const REPEATS = 3;
+
+export async function run(): Promise<BenchResult[]> {
+  const text = toYaml(generateManifests(OBJECTS));
+  const file = join(mkdtempSync(join(tmpdir(), 'fhw-bench-')), 'manifests.yaml');
+  writeFileSync(file, text);
+  const mb = Buffer.byteLength(text) / 1e6;
+
+  const parseMs: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const t = process.hrtime.bigint();
+    const docs = yaml.loadAll(text);
+    parseMs.push(Number(process.hrtime.bigint() - t) / 1e6);
+    if (docs.length !== OBJECTS) throw new Error(`parsed ${docs.length} documents`);
+  }
+  const runs = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const r = await measure(process.execPath, ['bin/flink-ha-webhook.mjs', 'dry-run', '-o', 'json', file], { FLINK_HA_STORAGE_DIR_TEMPLATE: 's3://flink-ha/{namespace}/{clusterId}' });
+    if (r.code !== 0 && r.code !== 1) throw new Error(`dry-run exited ${r.code}: ${r.stderr}`);
+    runs.push(r);
+  }
+  const dryMs = median(runs.map((r) => r.ms));
+  const bare = median(parseMs);
+  const rss = Math.max(...runs.map((r) => r.peakRssMb));
+  const ratio = dryMs / bare;
+  return [
+    { name: `js-yaml loadAll, ${OBJECTS} objects (${mb.toFixed(1)} MB)`, value: bare, unit: 'ms', detail: { samples: parseMs } },
+    { name: `dry-run -o json, ${OBJECTS} objects (process start to exit)`, value: dryMs, unit: 'ms', detail: { samples: runs.map((r) => r.ms) } },
+    { name: 'dry-run throughput', value: Math.round(OBJECTS / (dryMs / 1000)), unit: 'objects/s' },
+    { name: 'dry-run time / bare parse', value: ratio, unit: 'ratio', target: '<= 2', met: ratio <= 2 },
+    { name: 'dry-run peak RSS', value: rss, unit: 'MB', target: '< 300', met: rss < 300 },
+  ];
+}
