@@ -204,6 +204,13 @@ async function installCrds(plane: ControlPlane): Promise<void> {
     const out = await plane.kubectlOk(['get', 'crd', ...names, '-o', `jsonpath=${established}`]);
     return names.every((n) => out.includes(`${n}=True`)) ? true : undefined;
   }, { timeoutMs: 60_000, alive: plane.apiserver });
+  // Established is not yet servable: lists answer 429 "storage is (re)initializing" until the watch cache is
+  // up. kubectl retries those by itself, but the webhook's lookups (client-node) do not.
+  await waitFor('the Flink CRDs to be listable', async () => {
+    await plane.get('/apis/flink.apache.org/v1beta1/flinkdeployments?limit=1');
+    await plane.get('/apis/flink.apache.org/v1beta1/flinksessionjobs?limit=1');
+    return true;
+  }, { timeoutMs: 60_000, alive: plane.apiserver });
 }
 
 function runKubectl(kubectl: string, kubeconfig: string, args: string[], opts: KubectlOptions): Promise<KubectlResult> {
