@@ -55,7 +55,10 @@ export function reviewOf(response: AdmissionResponse): AdmissionReview {
   return { apiVersion: ADMISSION_API_VERSION, kind: ADMISSION_KIND, response };
 }
 
+const NEEDS_CLEANING = /\s\s|[\t\n\r\f\v]|^\s|\s$/;
+
 function shortWarning(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  // Most warnings are already one clean line: test before rewriting (this runs for every warning of every review).
+  const line = NEEDS_CLEANING.test(text) ? text.replace(/\s+/g, ' ').trim() : text;
   return line.length <= MAX_WARNING_LENGTH ? line : `${line.slice(0, MAX_WARNING_LENGTH - 3)}...`;
 }

@@ -74,12 +74,31 @@ export function createMetrics(): Metrics {
   });
   for (const r of ['success', 'failure']) reloads.labels(r).inc(0);
 
+  // prom-client hashes the label values on every labels() call; the rule/action children are few, so keep them.
+  const ruleChildren = new Map<string, { inc(): void }>();
+  const ruleChild = (webhook: Webhook, rule: string, action: string) => {
+    const key = `${webhook}\0${rule}\0${action}`;
+    let child = ruleChildren.get(key);
+    if (!child) {
+      child = decisions.labels(webhook, rule, action);
+      ruleChildren.set(key, child);
+    }
+    return child;
+  };
   const bound = {
-    mutate: { duration: duration.labels('mutate'), dryRun: dryRuns.labels('mutate') },
-    validate: { duration: duration.labels('validate'), dryRun: dryRuns.labels('validate') },
+    mutate: {
+      duration: duration.labels('mutate'),
+      dryRun: dryRuns.labels('mutate'),
+      outcome: { allowed: reviews.labels('mutate', 'allowed'), patched: reviews.labels('mutate', 'patched'), denied: reviews.labels('mutate', 'denied') },
+    },
+    validate: {
+      duration: duration.labels('validate'),
+      dryRun: dryRuns.labels('validate'),
+      outcome: { allowed: reviews.labels('validate', 'allowed'), patched: reviews.labels('validate', 'patched'), denied: reviews.labels('validate', 'denied') },
+    },
   };
   for (const w of ['mutate', 'validate'] as const) {
-    for (const o of ['allowed', 'patched', 'denied']) reviews.labels(w, o).inc(0);
+    for (const c of Object.values(bound[w].outcome)) c.inc(0);
     bound[w].dryRun.inc(0);
   }
 
@@ -88,9 +107,9 @@ export function createMetrics(): Metrics {
     observeReview(webhook, seconds, allowed, patched, dryRun, findings) {
       const b = bound[webhook];
       b.duration.observe(seconds);
-      reviews.labels(webhook, !allowed ? 'denied' : patched ? 'patched' : 'allowed').inc();
+      b.outcome[!allowed ? 'denied' : patched ? 'patched' : 'allowed'].inc();
       if (dryRun) b.dryRun.inc();
-      for (const f of findings) decisions.labels(webhook, f.rule, f.action).inc();
+      for (const f of findings) ruleChild(webhook, f.rule, f.action).inc();
     },
     error(webhook, reason) {
       errors.labels(webhook, reason).inc();
