@@ -126,6 +126,8 @@ describe('Flink workloads admitted through the real API server', () => {
       const result = await e2e.plane.kubectl(['apply', '-n', NS, '-f', fixture(shape.file)]);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /^Warning: \[[a-z-]+\] /m, 'the webhook warnings reach kubectl');
+      // The webhook's own lookups (ConfigMaps, ServiceAccounts, cluster-ids) work against the real API server.
+      assert.doesNotMatch(result.stderr, /could not (be read|list|check)/);
       shape.check(await Promise.all(shape.objects.map(get)));
     });
 
