@@ -61,13 +61,14 @@ async function serve(flags: ServeFlags): Promise<number> {
   }
   const shown = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   const caBundle = resolve(webhook.caPath);
+  const local = `https://${shown}:${webhook.port}`;
   logger.info(
-    { url: `https://${shown}:${webhook.port}`, host: config.server.host, port: webhook.port, caBundle },
-    `listening on https://${config.server.host}:${webhook.port}; CA bundle: ${caBundle}`,
+    { url: local, host: config.server.host, port: webhook.port, caBundle },
+    `listening on https://${config.server.host}:${webhook.port} (here: ${local}); CA bundle: ${caBundle}`,
   );
+  logger.info(`try it: curl --cacert ${webhook.caPath} -H 'content-type: application/json' --data @test/fixtures/reviews/pod-create.json ${local}/mutate`);
   logger.info(
-    `try: curl --cacert ${webhook.caPath} -H 'content-type: application/json' --data @test/fixtures/reviews/pod-create.json https://${shown}:${webhook.port}/mutate` +
-      ` -- to point a cluster at it, use clientConfig.url https://<address the API server reaches>:${webhook.port}/mutate (and /validate) with caBundle: the base64 of ${webhook.caPath}`,
+    `point a cluster at it: webhook configurations with clientConfig.url https://<address the API server reaches>:${webhook.port}/mutate and /validate, caBundle: $(base64 -w0 ${caBundle}) (or deploy manifests/)`,
   );
 
   await new Promise<void>((done) => {
