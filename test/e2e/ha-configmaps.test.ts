@@ -145,6 +145,16 @@ describe('HA ConfigMap guards through the real API server', () => {
     assert.equal(ns.status.phase, 'Active');
   });
 
+  it('in a namespace labelled flink-ha.io/mode=warn, a deletion goes through with a warning naming the rule', async () => {
+    await createFlinkNamespace(e2e.plane, 'warned', { labels: { 'flink-ha.io/mode': 'warn' } });
+    const flink = serviceAccount('warned', 'flink');
+    const seeded = await e2e.plane.kubectl(['apply', '-n', 'warned', '--server-side', '-f', HA_FIXTURE], { as: flink });
+    assert.equal(seeded.code, 0, seeded.stderr);
+    const result = await e2e.plane.kubectl(['delete', '-n', 'warned', 'configmap', CLUSTER_CM]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /^Warning: \[protect-ha-configmap\] would deny/m);
+  });
+
   it('kubectl delete --dry-run=server: the same decisions, nothing deleted', async () => {
     const denied = await kubectl(['delete', 'configmap', CLUSTER_CM, '--dry-run=server']);
     assert.notEqual(denied.code, 0);

@@ -167,6 +167,23 @@ describe('Flink workloads admitted through the real API server', () => {
     assert.match(stored.stderr, /not found/);
   });
 
+  it('namespace labels read from the API server: an exempt namespace is left alone, a warn namespace only warns', async () => {
+    await createFlinkNamespace(e2e.plane, 'exempted', {
+      labels: { 'flink-ha.io/exempt': 'true' },
+    });
+    const exempt = await e2e.plane.kubectl(['apply', '-n', 'exempted', '-f', fixture('session-cluster.yaml')]);
+    assert.equal(exempt.code, 0, exempt.stderr);
+    const jm: Json = JSON.parse(await e2e.plane.kubectlOk(['get', 'deployment/flink-jobmanager', '-n', 'exempted', '-o', 'json']));
+    assert.equal(jm.spec.replicas, 1, 'not mutated');
+
+    await createFlinkNamespace(e2e.plane, 'warned', { labels: { 'flink-ha.io/mode': 'warn' } });
+    const warned = await e2e.plane.kubectl(['apply', '-n', 'warned', '-f', fixture('session-cluster.yaml')]);
+    assert.equal(warned.code, 0, warned.stderr);
+    assert.match(warned.stderr, /^Warning: \[standby-jobmanagers\] would /m);
+    const wjm: Json = JSON.parse(await e2e.plane.kubectlOk(['get', 'deployment/flink-jobmanager', '-n', 'warned', '-o', 'json']));
+    assert.equal(wjm.spec.replicas, 1, 'warn mode does not mutate');
+  });
+
   it('without the HA ServiceAccount: workloads are denied with the fix, Pods are let through with a warning', async () => {
     // The API server's ServiceAccount admission rejects a Pod whose ServiceAccount does not exist, so binding
     // `flink` where it is missing would break the workload: the webhook must answer with the fix instead.
