@@ -1,0 +1,123 @@
+// The API-backed ClusterView against a fake kube-apiserver over HTTPS: each question maps to the right API call,
+// answers are cached for the TTL (and concurrent askers share one call), and every failure (an error status,
+// a timeout, a missing CRD where that means "none") answers as the interface says.
+import assert from 'node:assert/strict';
+import https from 'node:https';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
+import { apiClusterView } from '../../src/kube/api-cluster-view.ts';
+import type { ClusterView } from '../../src/policy/types.ts';
+import { ensureDevCertificates } from '../../src/server/certs.ts';
+
+type Route = (body: Record<string, unknown>) => { status: number; body?: unknown } | 'hang';
+
+const list = (items: unknown[]) => ({ status: 200, body: { apiVersion: 'v1', kind: 'List', metadata: {}, items } });
+const notFound = { status: 404, body: { apiVersion: 'v1', kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404 } };
+
+const ROUTES: Record<string, Route> = {
+  'GET /api/v1/namespaces/flink-jobs': () => ({ status: 200, body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'flink-jobs', labels: { 'flink-ha.io/mode': 'warn' }, annotations: { a: 'b' } } } }),
+  'GET /api/v1/namespaces/broken': () => ({ status: 500, body: { kind: 'Status', code: 500 } }),
+  'GET /api/v1/namespaces/slow': () => 'hang',
+  'GET /api/v1/namespaces/flink-jobs/serviceaccounts/flink': () => ({ status: 200, body: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'flink' } } }),
+  'GET /api/v1/namespaces/flink-jobs/serviceaccounts/missing': () => notFound,
+  'GET /api/v1/namespaces/forbidden/serviceaccounts/flink': () => ({ status: 403, body: { kind: 'Status', code: 403 } }),
+  'POST /apis/authorization.k8s.io/v1/subjectaccessreviews': (body) => {
+    const spec = body.spec as { user: string; resourceAttributes: { verb: string } };
+    const allowed = spec.user === 'system:serviceaccount:flink-jobs:flink' || (spec.user === 'system:serviceaccount:flink-jobs:weak' && spec.resourceAttributes.verb !== 'delete');
+    return { status: 201, body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SubjectAccessReview', spec, status: { allowed } } };
+  },
+  'GET /apis/flink.apache.org/v1beta1/namespaces/flink-jobs/flinkdeployments': () => list([{ metadata: { name: 'orders' } }]),
+  'GET /apis/flink.apache.org/v1beta1/namespaces/no-crd/flinkdeployments': () => notFound,
+  'GET /apis/apps/v1/namespaces/flink-jobs/deployments': () => list([
+    { metadata: { name: 'native-a', labels: { app: 'native-a', type: 'flink-native-kubernetes', component: 'jobmanager' } } },
+    { metadata: { name: 'orders', labels: { app: 'orders' }, ownerReferences: [{ kind: 'FlinkDeployment', name: 'orders' }] } },
+  ]),
+  'GET /apis/apps/v1/namespaces/no-crd/deployments': () => list([]),
+  'GET /api/v1/namespaces/flink-jobs/configmaps': () => list([{ metadata: { name: 'orders-cluster-config-map' } }]),
+  'GET /api/v1/namespaces/empty/configmaps': () => list([]),
+  'GET /api/v1/namespaces/flink-jobs/configmaps/flink-config': () => ({ status: 200, body: { metadata: { name: 'flink-config' }, data: { 'flink-conf.yaml': 'a: b\n' } } }),
+  'GET /api/v1/namespaces/flink-jobs/configmaps/absent': () => notFound,
+};
+
+describe('apiClusterView against a fake API server', () => {
+  let server: https.Server;
+  let dir: string;
+  const calls: string[] = [];
+  let view: ClusterView;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'fhw-api-'));
+    await ensureDevCertificates({ dir, certFile: 'tls.crt', keyFile: 'tls.key', caFile: 'ca.crt' }, []);
+    server = https.createServer({ cert: readFileSync(join(dir, 'tls.crt')), key: readFileSync(join(dir, 'tls.key')) }, (req, res) => {
+      let text = '';
+      req.on('data', (c: Buffer) => { text += c.toString(); });
+      req.on('end', () => {
+        const url = new URL(req.url ?? '/', 'https://x');
+        const key = `${req.method} ${url.pathname}`;
+        calls.push(`${key}${url.search}`);
+        const answer = ROUTES[key]?.(text ? JSON.parse(text) : {}) ?? notFound;
+        if (answer === 'hang') return;
+        res.writeHead(answer.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(answer.body ?? {}));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const kc = new KubeConfig();
+    kc.loadFromOptions({
+      clusters: [{ name: 'fake', server: `https://127.0.0.1:${(server.address() as { port: number }).port}`, caData: readFileSync(join(dir, 'ca.crt')).toString('base64') }],
+      users: [{ name: 'webhook', token: 'token' }],
+      contexts: [{ name: 'fake', cluster: 'fake', user: 'webhook' }],
+      currentContext: 'fake',
+    });
+    view = apiClusterView(kc, { ttlMs: 60_000, errorTtlMs: 60_000, callTimeoutMs: 300 });
+  });
+  after(() => {
+    server.closeAllConnections();
+    server.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const CASES: Array<{ name: string; ask: () => Promise<unknown>; want: unknown }> = [
+    { name: 'namespace labels and annotations', ask: () => view.namespaceMeta('flink-jobs'), want: { labels: { 'flink-ha.io/mode': 'warn' }, annotations: { a: 'b' } } },
+    { name: 'a 500 is "could not check"', ask: () => view.namespaceMeta('broken'), want: undefined },
+    { name: 'no answer within the call timeout is "could not check"', ask: () => view.namespaceMeta('slow'), want: undefined },
+    { name: 'an existing ServiceAccount', ask: () => view.serviceAccountExists('flink-jobs', 'flink'), want: true },
+    { name: 'a missing ServiceAccount is a definite no', ask: () => view.serviceAccountExists('flink-jobs', 'missing'), want: false },
+    { name: 'a 403 is "could not check", not "missing"', ask: () => view.serviceAccountExists('forbidden', 'flink'), want: undefined },
+    { name: 'a ServiceAccount allowed every ConfigMap verb', ask: () => view.serviceAccountCanManageConfigMaps('flink-jobs', 'flink'), want: true },
+    { name: 'one verb missing (delete) is a no', ask: () => view.serviceAccountCanManageConfigMaps('flink-jobs', 'weak'), want: false },
+    {
+      name: 'cluster-ids: FlinkDeployments and native JobManagers, the operator-owned Deployment once',
+      ask: () => view.flinkClusterIds('flink-jobs'),
+      want: [{ clusterId: 'orders', owner: 'FlinkDeployment/orders' }, { clusterId: 'native-a', owner: 'Deployment/native-a' }],
+    },
+    { name: 'no FlinkDeployment CRD means no FlinkDeployments', ask: () => view.flinkClusterIds('no-crd'), want: [] },
+    { name: 'a namespace with HA ConfigMaps', ask: () => view.namespaceHoldsHaState('flink-jobs'), want: true },
+    { name: 'a namespace without', ask: () => view.namespaceHoldsHaState('empty'), want: false },
+    { name: 'a mounted config ConfigMap', ask: async () => ((await view.configMap!('flink-jobs', 'flink-config')) as { data?: unknown } | null | undefined)?.data, want: { 'flink-conf.yaml': 'a: b\n' } },
+    { name: 'an absent ConfigMap is null', ask: () => view.configMap!('flink-jobs', 'absent'), want: null },
+  ];
+  for (const c of CASES) {
+    it(c.name, async () => {
+      assert.deepEqual(await c.ask(), c.want);
+    });
+  }
+
+  it('asks the API server the right questions', () => {
+    assert.ok(calls.includes('GET /api/v1/namespaces/flink-jobs/configmaps?labelSelector=configmap-type%3Dhigh-availability&limit=1'), calls.join('\n'));
+    assert.ok(calls.some((c) => c.startsWith('GET /apis/apps/v1/namespaces/flink-jobs/deployments?labelSelector=type%3Dflink-native-kubernetes%2Ccomponent%3Djobmanager')));
+    assert.equal(calls.filter((c) => c.startsWith('POST /apis/authorization.k8s.io/v1/subjectaccessreviews')).length, 12, 'six verbs for each of two ServiceAccounts');
+  });
+
+  it('caches answers (and failures) for their TTL, and concurrent askers share one call', async () => {
+    const before = calls.length;
+    await Promise.all([view.namespaceMeta('flink-jobs'), view.namespaceMeta('flink-jobs'), view.namespaceMeta('broken'), view.serviceAccountCanManageConfigMaps('flink-jobs', 'flink')]);
+    assert.equal(calls.length, before);
+    const again = [view.namespaceHoldsHaState('empty2'), view.namespaceHoldsHaState('empty2')];
+    await Promise.all(again);
+    assert.equal(calls.filter((c) => c.startsWith('GET /api/v1/namespaces/empty2/configmaps')).length, 1);
+  });
+});
