@@ -3,13 +3,15 @@
 // running after stop().
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { createFlinkNamespace, serviceAccount, startControlPlane, type ControlPlane } from './harness/index.ts';
 
+const run = promisify(execFile);
 const k8sVersion = /^\s*(?:require\s+)?k8s\.io\/kubernetes (v\S+)/m.exec(
   readFileSync(join(import.meta.dirname, 'k8s', 'go.mod'), 'utf8'),
 )?.[1];
@@ -32,6 +34,15 @@ describe('the e2e control plane', () => {
       clientVersion: { gitVersion: string };
     };
     assert.equal(client.clientVersion.gitVersion, k8sVersion);
+  });
+
+  it('the build is idempotent: concurrent runs find the cached binaries and build nothing', async () => {
+    const script = join(import.meta.dirname, 'build-control-plane.sh');
+    const runs = await Promise.all([0, 1].map(() => run('bash', [script])));
+    for (const { stdout, stderr } of runs) {
+      assert.equal(stdout.trim(), plane.binaries.dir);
+      assert.doesNotMatch(stderr, /building/);
+    }
   });
 
   it('serves the FlinkDeployment and FlinkSessionJob CRDs', async () => {
