@@ -151,7 +151,7 @@ describe('audit --cluster against a real API server', () => {
   });
 
   it('writes PolicyReports that the API server accepts once their CRDs are installed', async () => {
-    await plane.kubectlOk(['create', '-f', join(REPO_ROOT, 'test', 'fixtures', 'audit', 'policyreport-crds.yaml')]);
+    await plane.kubectlOk(['create', '-f', join(REPO_ROOT, 'test', 'fixtures', 'audit', 'crds', 'policyreport-crds.yaml')]);
     await plane.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/policyreports.wgpolicyk8s.io', 'crd/clusterpolicyreports.wgpolicyk8s.io']);
     const json = await audit(['--cluster', '-A', '-o', 'json', '--kubeconfig', auditorKubeconfig, '--config', configFile, '--fail-on', 'never']);
     const out = await audit(['--cluster', '-A', '-o', 'policyreport', '--kubeconfig', auditorKubeconfig, '--config', configFile, '--fail-on', 'never']);

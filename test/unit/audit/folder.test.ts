@@ -11,7 +11,7 @@ const config = defaultConfig();
 
 describe('folder audit', () => {
   it('finds what only the set of files shows, each with rule, object, file and line', async () => {
-    const report = await auditManifests({ inputs: [fixtures], config });
+    const report = await auditManifests({ inputs: [`${fixtures}upstream`, `${fixtures}cases`], config });
     const denied = report.findings
       .filter((f) => f.action === 'denied' && (f.rule === 'no-owner-reference' || (f.rule === 'cluster-id' && f.namespace === 'team-bi')))
       .map((f) => `${f.rule} ${f.kind} ${f.namespace}/${f.name} ${f.file!.slice(fixtures.length)}:${f.line}`)
@@ -24,7 +24,7 @@ describe('folder audit', () => {
   });
 
   it('reads every document of every file (YAML, JSON List), and reports the broken one by file and line', async () => {
-    const report = await auditManifests({ inputs: [fixtures], config });
+    const report = await auditManifests({ inputs: [`${fixtures}upstream`, `${fixtures}cases`], config });
     // broken.yaml 1 + compliant-and-exempt.json 2 + ha-configmap-owned 1 + shared-cluster-id 2 + upstream 3.
     assert.equal(report.objects, 9);
     assert.equal(report.errors.length, 1);
