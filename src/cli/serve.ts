@@ -48,7 +48,7 @@ async function serve(flags: ServeFlags): Promise<number> {
   }
   const config = loaded.config;
   const logger = createLogger({ level: config.logLevel });
-  const cluster = await clusterViewFor(flags.kubeconfig, logger);
+  const cluster = await clusterViewFor(flags.kubeconfig, config.imagePatterns, logger);
   if (!cluster) return 2;
 
   let webhook;
@@ -95,7 +95,7 @@ async function serve(flags: ServeFlags): Promise<number> {
  * client-node is loaded only when there is a cluster to ask: it costs ~75 MB of RSS, which an offline webhook
  * (local runs, the benchmark) should not pay.
  */
-async function clusterViewFor(kubeconfig: string | undefined, logger: Logger): Promise<ClusterView | undefined> {
+async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: string[], logger: Logger): Promise<ClusterView | undefined> {
   if (!kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) {
     logger.warn('offline: no --kubeconfig and not in a cluster; rules that need the cluster answer "could not check"');
     return OFFLINE_CLUSTER;
@@ -114,7 +114,7 @@ async function clusterViewFor(kubeconfig: string | undefined, logger: Logger): P
     console.error(`flink-ha-webhook serve: cannot read the kubeconfig: ${(err as Error).message}`);
     return undefined;
   }
-  return apiClusterView(kc);
+  return apiClusterView(kc, { imagePatterns });
 }
 
 function parsePort(value: string): number {

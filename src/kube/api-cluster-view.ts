@@ -5,10 +5,15 @@ import {
   ApiException,
   AppsV1Api,
   AuthorizationV1Api,
+  BatchV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
 } from '@kubernetes/client-node';
+import { containerCarrier } from '../flink/config-carriers.ts';
+import { CLUSTER_ID } from '../flink/config-keys.ts';
+import { configMapClusterId, jobManagerClusterIdOf } from '../flink/cluster-id.ts';
+import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
 import type { KubeObject } from './objects.ts';
 
@@ -19,6 +24,8 @@ export interface ApiClusterViewOptions {
   errorTtlMs?: number;
   /** Longest wait for one API call before answering "could not check" (default 2 s, well inside timeoutSeconds). */
   callTimeoutMs?: number;
+  /** config.imagePatterns: how Flink containers are recognised when listing the Flink clusters of a namespace. */
+  imagePatterns?: string[];
   now?: () => number;
 }
 
@@ -29,9 +36,11 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
   const apps = kubeConfig.makeApiClient(AppsV1Api);
   const authz = kubeConfig.makeApiClient(AuthorizationV1Api);
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const batch = kubeConfig.makeApiClient(BatchV1Api);
   const cached = ttlCache(options);
+  const patterns = (options.imagePatterns ?? []).map((p) => new RegExp(p));
 
-  return {
+  const view: ClusterView = {
     namespaceMeta: (namespace) =>
       cached(`ns/${namespace}`, async () => {
         const ns = await core.readNamespace({ name: namespace });
@@ -70,19 +79,23 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
         return answers.every((a) => a.status?.allowed === true);
       }),
 
+    // Every JobManager side of the namespace: FlinkDeployments, and the standalone/native JobManager Deployments
+    // and Jobs (operator-owned ones are their FlinkDeployment). The owner is `Kind/name`, as the policy compares.
     flinkClusterIds: (namespace) =>
       cached(`ids/${namespace}`, async () => {
-        const [crs, native] = await Promise.all([
+        const [crs, deployments, jobs] = await Promise.all([
           listFlinkDeployments(custom, namespace),
-          apps.listNamespacedDeployment({ namespace, labelSelector: 'type=flink-native-kubernetes,component=jobmanager' }),
+          apps.listNamespacedDeployment({ namespace }),
+          batch.listNamespacedJob({ namespace }),
         ]);
         const ids = crs.map((name) => ({ clusterId: name, owner: `FlinkDeployment/${name}` }));
-        for (const d of native.items) {
-          const app = d.metadata?.labels?.app;
-          // Native deployments owned by a FlinkDeployment are already listed as the CR.
-          if (app && !d.metadata?.ownerReferences?.some((o) => o.kind === 'FlinkDeployment')) {
-            ids.push({ clusterId: app, owner: `Deployment/${d.metadata?.name ?? app}` });
-          }
+        const workloads: KubeObject[] = [
+          ...deployments.items.map((d) => ({ ...d, apiVersion: 'apps/v1', kind: 'Deployment' })),
+          ...jobs.items.map((j) => ({ ...j, apiVersion: 'batch/v1', kind: 'Job' })),
+        ];
+        for (const obj of workloads) {
+          const id = await jobManagerClusterId(obj, namespace);
+          if (id) ids.push({ clusterId: id, owner: `${obj.kind}/${obj.metadata?.name ?? ''}` });
         }
         return ids;
       }),
@@ -106,6 +119,19 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
         return list.items.length > 0;
       }),
   };
+
+  /** As Flink reads it: -D args or FLINK_PROPERTIES, else the mounted config file, else what the processes share. */
+  const jobManagerClusterId = async (obj: KubeObject, namespace: string): Promise<string | undefined> => {
+    const derived = jobManagerClusterIdOf(obj, patterns);
+    const c = classify(obj, patterns);
+    if (derived === undefined || c.shape !== 'workload' || c.mode !== 'standalone') return derived;
+    const explicit = containerCarrier(c.container).get(CLUSTER_ID);
+    if (explicit) return explicit;
+    const mounted = mountedConfigMapName(c.podSpec, c.container);
+    const cm = mounted ? await view.configMap!(namespace, mounted) : undefined;
+    return (cm ? configMapClusterId(cm) : undefined) ?? derived;
+  };
+  return view;
 }
 
 /** FlinkDeployment names of a namespace; none when the operator's CRD is not installed. */

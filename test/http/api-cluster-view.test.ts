@@ -8,11 +8,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { KubeConfig } from '@kubernetes/client-node';
+import { defaultConfig } from '../../src/config/load.ts';
 import { apiClusterView } from '../../src/kube/api-cluster-view.ts';
 import type { ClusterView } from '../../src/policy/types.ts';
 import { ensureDevCertificates } from '../../src/server/certs.ts';
 
 type Route = (body: Record<string, unknown>) => { status: number; body?: unknown } | 'hang';
+
+/** A Deployment (or Job) whose pod runs one container; `config` names a mounted Flink config ConfigMap. */
+function deployment(name: string, labels: Record<string, string>, args: string[], config?: string, image = 'apache/flink:1.18.1-scala_2.12') {
+  const volumes = config ? [{ name: 'conf', configMap: { name: config } }] : [];
+  const mounts = config ? [{ name: 'conf', mountPath: '/opt/flink/conf' }] : [];
+  return {
+    apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, labels },
+    spec: { selector: { matchLabels: labels }, template: { metadata: { labels }, spec: { containers: [{ name: 'main', image, args, volumeMounts: mounts }], volumes } } },
+  };
+}
 
 const list = (items: unknown[]) => ({ status: 200, body: { apiVersion: 'v1', kind: 'List', metadata: {}, items } });
 const notFound = { status: 404, body: { apiVersion: 'v1', kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404 } };
@@ -32,13 +43,20 @@ const ROUTES: Record<string, Route> = {
   'GET /apis/flink.apache.org/v1beta1/namespaces/flink-jobs/flinkdeployments': () => list([{ metadata: { name: 'orders' } }]),
   'GET /apis/flink.apache.org/v1beta1/namespaces/no-crd/flinkdeployments': () => notFound,
   'GET /apis/apps/v1/namespaces/flink-jobs/deployments': () => list([
-    { metadata: { name: 'native-a', labels: { app: 'native-a', type: 'flink-native-kubernetes', component: 'jobmanager' } } },
-    { metadata: { name: 'orders', labels: { app: 'orders' }, ownerReferences: [{ kind: 'FlinkDeployment', name: 'orders' }] } },
+    deployment('native-a', { app: 'native-a', type: 'flink-native-kubernetes', component: 'jobmanager' }, ['bash', '-c', 'kubernetes-jobmanager.sh kubernetes-application']),
+    { ...deployment('orders', { app: 'orders', type: 'flink-native-kubernetes', component: 'jobmanager' }, []), metadata: { name: 'orders', labels: { app: 'orders', type: 'flink-native-kubernetes', component: 'jobmanager' }, ownerReferences: [{ apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', name: 'orders', uid: 'u1' }] } },
+    deployment('flink-jobmanager', { app: 'flink', component: 'jobmanager' }, ['jobmanager', '$(POD_IP)'], 'flink-config'),
+    deployment('flink-taskmanager', { app: 'flink', component: 'taskmanager' }, ['taskmanager'], 'flink-config'),
+    deployment('nginx', { app: 'web' }, [], undefined, 'nginx:1.27'),
+  ]),
+  'GET /apis/batch/v1/namespaces/flink-jobs/jobs': () => list([
+    { ...deployment('wordcount-jobmanager', { app: 'wordcount', component: 'jobmanager' }, ['standalone-job', '--job-classname', 'WordCount']), kind: 'Job' },
   ]),
   'GET /apis/apps/v1/namespaces/no-crd/deployments': () => list([]),
+  'GET /apis/batch/v1/namespaces/no-crd/jobs': () => list([]),
   'GET /api/v1/namespaces/flink-jobs/configmaps': () => list([{ metadata: { name: 'orders-cluster-config-map' } }]),
   'GET /api/v1/namespaces/empty/configmaps': () => list([]),
-  'GET /api/v1/namespaces/flink-jobs/configmaps/flink-config': () => ({ status: 200, body: { metadata: { name: 'flink-config' }, data: { 'flink-conf.yaml': 'a: b\n' } } }),
+  'GET /api/v1/namespaces/flink-jobs/configmaps/flink-config': () => ({ status: 200, body: { metadata: { name: 'flink-config' }, data: { 'flink-conf.yaml': 'kubernetes.cluster-id: shared-session\n' } } }),
   'GET /api/v1/namespaces/flink-jobs/configmaps/absent': () => notFound,
 };
 
@@ -72,7 +90,7 @@ describe('apiClusterView against a fake API server', () => {
       contexts: [{ name: 'fake', cluster: 'fake', user: 'webhook' }],
       currentContext: 'fake',
     });
-    view = apiClusterView(kc, { ttlMs: 60_000, errorTtlMs: 60_000, callTimeoutMs: 300 });
+    view = apiClusterView(kc, { ttlMs: 60_000, errorTtlMs: 60_000, callTimeoutMs: 300, imagePatterns: defaultConfig().imagePatterns });
   });
   after(() => {
     server.closeAllConnections();
@@ -90,14 +108,19 @@ describe('apiClusterView against a fake API server', () => {
     { name: 'a ServiceAccount allowed every ConfigMap verb', ask: () => view.serviceAccountCanManageConfigMaps('flink-jobs', 'flink'), want: true },
     { name: 'one verb missing (delete) is a no', ask: () => view.serviceAccountCanManageConfigMaps('flink-jobs', 'weak'), want: false },
     {
-      name: 'cluster-ids: FlinkDeployments and native JobManagers, the operator-owned Deployment once',
+      name: 'cluster-ids: FlinkDeployments, native and standalone JobManagers (config file, app label); operator-owned ones and TaskManagers not again',
       ask: () => view.flinkClusterIds('flink-jobs'),
-      want: [{ clusterId: 'orders', owner: 'FlinkDeployment/orders' }, { clusterId: 'native-a', owner: 'Deployment/native-a' }],
+      want: [
+        { clusterId: 'orders', owner: 'FlinkDeployment/orders' },
+        { clusterId: 'native-a', owner: 'Deployment/native-a' },
+        { clusterId: 'shared-session', owner: 'Deployment/flink-jobmanager' },
+        { clusterId: 'wordcount', owner: 'Job/wordcount-jobmanager' },
+      ],
     },
     { name: 'no FlinkDeployment CRD means no FlinkDeployments', ask: () => view.flinkClusterIds('no-crd'), want: [] },
     { name: 'a namespace with HA ConfigMaps', ask: () => view.namespaceHoldsHaState('flink-jobs'), want: true },
     { name: 'a namespace without', ask: () => view.namespaceHoldsHaState('empty'), want: false },
-    { name: 'a mounted config ConfigMap', ask: async () => ((await view.configMap!('flink-jobs', 'flink-config')) as { data?: unknown } | null | undefined)?.data, want: { 'flink-conf.yaml': 'a: b\n' } },
+    { name: 'a mounted config ConfigMap', ask: async () => ((await view.configMap!('flink-jobs', 'flink-config')) as { data?: unknown } | null | undefined)?.data, want: { 'flink-conf.yaml': 'kubernetes.cluster-id: shared-session\n' } },
     { name: 'an absent ConfigMap is null', ask: () => view.configMap!('flink-jobs', 'absent'), want: null },
   ];
   for (const c of CASES) {
@@ -108,7 +131,7 @@ describe('apiClusterView against a fake API server', () => {
 
   it('asks the API server the right questions', () => {
     assert.ok(calls.includes('GET /api/v1/namespaces/flink-jobs/configmaps?labelSelector=configmap-type%3Dhigh-availability&limit=1'), calls.join('\n'));
-    assert.ok(calls.some((c) => c.startsWith('GET /apis/apps/v1/namespaces/flink-jobs/deployments?labelSelector=type%3Dflink-native-kubernetes%2Ccomponent%3Djobmanager')));
+    assert.ok(calls.includes('GET /apis/batch/v1/namespaces/flink-jobs/jobs'), calls.join('\n'));
     assert.equal(calls.filter((c) => c.startsWith('POST /apis/authorization.k8s.io/v1/subjectaccessreviews')).length, 12, 'six verbs for each of two ServiceAccounts');
   });
 
