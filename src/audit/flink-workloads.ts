@@ -60,7 +60,7 @@ export function flinkWorkloadOf(obj: KubeObject, config: WebhookConfig, configMa
   const templateLabels = kind === 'Pod' ? {} : (asRecord(asRecord(asRecord(spec.template).metadata).labels) as Record<string, string>);
   const labels: Record<string, string> = { ...templateLabels, ...(meta.labels ?? {}) };
   const containers = (Array.isArray(podSpec.containers) ? podSpec.containers : []).map(asRecord);
-  const imagePatterns = config.imagePatterns.map((p) => new RegExp(p));
+  const imagePatterns = compiledPatterns(config);
   const flinkImage = containers.some((c) => typeof c.image === 'string' && imagePatterns.some((p) => p.test(c.image as string)));
   const native = labels.type === 'flink-native-kubernetes' || labels.type === 'flink-standalone-kubernetes';
   const component = labels.component;
@@ -84,6 +84,15 @@ export function flinkWorkloadOf(obj: KubeObject, config: WebhookConfig, configMa
     jobManagers,
     serviceAccount: stringOr(podSpec.serviceAccountName, undefined) ?? stringOr(podSpec.serviceAccount, undefined) ?? 'default',
   };
+}
+
+const patternCache = new WeakMap<WebhookConfig, RegExp[]>();
+
+/** The config's image patterns, compiled once per config (an audit asks this of every listed object). */
+function compiledPatterns(config: WebhookConfig): RegExp[] {
+  let compiled = patternCache.get(config);
+  if (!compiled) patternCache.set(config, (compiled = config.imagePatterns.map((p) => new RegExp(p))));
+  return compiled;
 }
 
 function roleOf(component: string | undefined, containers: Record<string, unknown>[]): FlinkRole {

@@ -3,6 +3,7 @@
 // namespaces, ServiceAccounts and their ConfigMap rights (SubjectAccessReview), the webhook configurations.
 // A refused listing is recorded as a missing permission and the rest goes on; an unreachable server is an error.
 import { readFileSync } from 'node:fs';
+import https from 'node:https';
 import { AuthorizationV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
 import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
@@ -44,6 +45,8 @@ export interface ClusterRead {
   notInstalled: string[];
   /** LIST and GET requests made (pages count one each), for the bench. */
   requests: number;
+  /** Wall time of the LIST stage and of the stage after it (mounted ConfigMaps, SubjectAccessReviews). */
+  timings: { listMs: number; reviewMs: number };
 }
 
 /** The cluster could not be asked at all: exit code 3, with what was tried. */
@@ -92,10 +95,21 @@ export function loadKubeConfig(options: Pick<ClusterReadOptions, 'kubeconfig' | 
 
 export async function readCluster(options: ClusterReadOptions): Promise<ClusterRead> {
   const kc = loadKubeConfig(options);
+  const pool = pooledKubeConfig(kc);
+  try {
+    return await readWith(options, kc, pool.kc);
+  } finally {
+    pool.close();
+  }
+}
+
+async function readWith(options: ClusterReadOptions, kc: KubeConfig, clients: KubeConfig): Promise<ClusterRead> {
   const server = kc.getCurrentCluster()!.server;
   const objects = kc.makeApiClient(KubernetesObjectApi);
-  const authz = kc.makeApiClient(AuthorizationV1Api);
   const customs = kc.makeApiClient(CustomObjectsApi);
+  // Only the SubjectAccessReviews share kept-alive connections: they are most of the requests, and their small
+  // bodies are not chunked (node-fetch can fail a reused socket with "premature close" on chunked LIST pages).
+  const authz = clients.makeApiClient(AuthorizationV1Api);
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   const scope: string[] | 'all' = options.allNamespaces ? 'all' : [options.namespace ?? contextNamespace];
   const listNamespace = scope === 'all' ? undefined : scope[0];
@@ -134,11 +148,14 @@ export async function readCluster(options: ClusterReadOptions): Promise<ClusterR
         throw asClusterError(outcome, server, `list ${spec.resource}`);
       }
       for (const item of page.items) {
-        // Typed models back to wire JSON (dates as strings, no undefined keys); list items carry no kind.
+        // The typed model has the wire's field names, so the filter can read it as it is; only what is kept goes
+        // back to wire JSON (dates as strings, no undefined keys). List items carry no kind of their own.
+        const typed = item as KubeObject;
+        if (!spec.keep({ ...typed, apiVersion: typed.apiVersion ?? spec.apiVersion, kind: typed.kind ?? spec.kind })) continue;
         const obj = JSON.parse(JSON.stringify(item)) as KubeObject;
         obj.apiVersion ??= spec.apiVersion;
         obj.kind ??= spec.kind;
-        if (spec.keep(obj)) out.push(obj);
+        out.push(obj);
       }
       seen += page.items.length;
       options.progress?.(`listing ${spec.resource}: ${seen}`);
@@ -168,14 +185,30 @@ export async function readCluster(options: ClusterReadOptions): Promise<ClusterR
     { apiVersion: 'batch/v1', kind: 'Job', resource: 'jobs.batch', keep: isFlink },
     { apiVersion: 'v1', kind: 'Pod', resource: 'pods', keep: isFlink },
   ];
-  const lists = await Promise.all([
-    ...workloadSpecs.map((s) => listAll(s, listNamespace, `${s.kind}s were not audited, and orphaned HA state cannot be told apart`)),
-    // Every HA ConfigMap carries type=flink-native-kubernetes (in standalone mode too), and so do native config maps.
-    listAll(
-      { apiVersion: 'v1', kind: 'ConfigMap', resource: 'configmaps', labelSelector: 'type=flink-native-kubernetes', keep: everything },
-      listNamespace,
-      'HA ConfigMaps were not audited (ownerReferences, orphaned state, coverage)',
-    ),
+  const t0 = performance.now();
+  let reviewsRefused = false;
+  const serviceAccountsListed = listAll({ apiVersion: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', keep: everything }, listNamespace, 'ServiceAccounts of Flink workloads were not checked for existence');
+  // The HA ServiceAccounts' rights are asked as soon as the (small) ServiceAccount list is in, while the big
+  // listings are still paging: SubjectAccessReviews are one request per verb and would otherwise come last.
+  const earlyRights = serviceAccountsListed.then((list) =>
+    serviceAccountRights((list ?? []).filter((sa) => sa.metadata?.name === options.config.haServiceAccount).map((sa) => `${sa.metadata?.namespace}/${sa.metadata?.name}`)),
+  );
+  earlyRights.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+  // Stage 1, every LIST at once: the audit's wall time is the slowest listing, not their sum.
+  const [lists, namespaceObjects, serviceAccountList, mutating, validating] = await Promise.all([
+    Promise.all([
+      ...workloadSpecs.map((s) => listAll(s, listNamespace, `${s.kind}s were not audited, and orphaned HA state cannot be told apart`)),
+      // Every HA ConfigMap carries type=flink-native-kubernetes (in standalone mode too), and so do native config maps.
+      listAll(
+        { apiVersion: 'v1', kind: 'ConfigMap', resource: 'configmaps', labelSelector: 'type=flink-native-kubernetes', keep: everything },
+        listNamespace,
+        'HA ConfigMaps were not audited (ownerReferences, orphaned state, coverage)',
+      ),
+    ]),
+    readNamespaces(),
+    serviceAccountsListed,
+    listAll({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations.admissionregistration.k8s.io', keep: everything }, undefined, 'whether the webhook is installed was not checked'),
+    listAll({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io', keep: everything }, undefined, 'whether the webhook is installed and covers every namespace was not checked'),
   ]);
   const workloadLists = lists.slice(0, workloadSpecs.length);
   const workloads = workloadLists.flatMap((l) => l ?? []);
@@ -191,7 +224,44 @@ export async function readCluster(options: ClusterReadOptions): Promise<ClusterR
       if (typeof name === 'string' && !haveConfigMap.has(key)) wanted.add(key);
     }
   }
-  const mounted = await mapLimit([...wanted], 8, async (key) => {
+  // ConfigMap rights of every ServiceAccount a Flink workload names, and of the HA ServiceAccount where Flink runs.
+  const accounts = new Set<string>();
+  for (const w of workloads) {
+    const fw = flinkWorkloadOf(w, options.config);
+    if (fw?.serviceAccount) accounts.add(`${fw.namespace}/${fw.serviceAccount}`);
+    if (fw) accounts.add(`${fw.namespace}/${options.config.haServiceAccount}`);
+  }
+  // Stage 2, what depends on the workloads: their mounted config maps and their ServiceAccounts' rights.
+  const t1 = performance.now();
+  const early = await earlyRights;
+  const [mounted, late] = await Promise.all([readMounted(), serviceAccountRights([...accounts].filter((k) => !early.has(k)))]);
+  const rights = reviewsRefused ? undefined : new Map([...early, ...late]);
+  if (reviewsRefused) {
+    missing.push({ verb: 'create', resource: 'subjectaccessreviews.authorization.k8s.io', consequence: 'the ConfigMap rights of Flink ServiceAccounts were not checked' });
+  }
+  const timings = { listMs: t1 - t0, reviewMs: performance.now() - t1 };
+
+  const items: AuditItem[] = [...workloads, ...configMaps, ...mounted.filter((m): m is KubeObject => m !== undefined)].map((object) => ({ object }));
+  return {
+    context: kc.getCurrentContext(),
+    server,
+    namespaces: scope,
+    items,
+    extras: {
+      namespaces: namespaceObjects,
+      serviceAccounts: serviceAccountList ? new Set(serviceAccountList.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`)) : undefined,
+      serviceAccountRights: rights,
+      webhookConfigurations: mutating && validating ? { mutating, validating } : undefined,
+      workloadsComplete: workloadLists.every((l) => l !== undefined) && lists.at(-1) !== undefined,
+    },
+    missing,
+    notInstalled,
+    requests,
+    timings,
+  };
+
+  function readMounted(): Promise<Array<KubeObject | undefined>> {
+    return mapLimit([...wanted], 8, async (key) => {
     const [namespace, name] = key.split('/') as [string, string];
     try {
       const cm = await withTimeout(`get configmap ${key}`, objects.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace, name } }));
@@ -211,44 +281,7 @@ export async function readCluster(options: ClusterReadOptions): Promise<ClusterR
       throw asClusterError(outcome, server, `get configmap ${key}`);
     }
   });
-
-  const namespaceObjects = await readNamespaces();
-  const serviceAccountList = await listAll(
-    { apiVersion: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', keep: everything },
-    listNamespace,
-    'ServiceAccounts of Flink workloads were not checked for existence',
-  );
-  const [mutating, validating] = await Promise.all([
-    listAll({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations.admissionregistration.k8s.io', keep: everything }, undefined, 'whether the webhook is installed was not checked'),
-    listAll({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io', keep: everything }, undefined, 'whether the webhook is installed and covers every namespace was not checked'),
-  ]);
-
-  // ConfigMap rights of every ServiceAccount a Flink workload names, and of the HA ServiceAccount where Flink runs.
-  const accounts = new Set<string>();
-  for (const w of workloads) {
-    const fw = flinkWorkloadOf(w, options.config);
-    if (fw?.serviceAccount) accounts.add(`${fw.namespace}/${fw.serviceAccount}`);
-    if (fw) accounts.add(`${fw.namespace}/${options.config.haServiceAccount}`);
   }
-  const rights = await serviceAccountRights([...accounts]);
-
-  const items: AuditItem[] = [...workloads, ...configMaps, ...mounted.filter((m): m is KubeObject => m !== undefined)].map((object) => ({ object }));
-  return {
-    context: kc.getCurrentContext(),
-    server,
-    namespaces: scope,
-    items,
-    extras: {
-      namespaces: namespaceObjects,
-      serviceAccounts: serviceAccountList ? new Set(serviceAccountList.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`)) : undefined,
-      serviceAccountRights: rights,
-      webhookConfigurations: mutating && validating ? { mutating, validating } : undefined,
-      workloadsComplete: workloadLists.every((l) => l !== undefined) && lists.at(-1) !== undefined,
-    },
-    missing,
-    notInstalled,
-    requests,
-  };
 
   async function readNamespaces(): Promise<KubeObject[] | undefined> {
     if (scope === 'all') return listAll({ apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', keep: everything }, undefined, 'namespace labels (exemptions, modes) were not read');
@@ -269,12 +302,12 @@ export async function readCluster(options: ClusterReadOptions): Promise<ClusterR
     return out;
   }
 
-  async function serviceAccountRights(keys: string[]): Promise<Map<string, boolean | undefined> | undefined> {
+  /** May each `namespace/name` ServiceAccount manage ConfigMaps? Sets reviewsRefused when we may not ask. */
+  async function serviceAccountRights(keys: string[]): Promise<Map<string, boolean | undefined>> {
     const out = new Map<string, boolean | undefined>();
-    let refused = false;
     const verbs = ['get', 'list', 'watch', 'create', 'update', 'delete'];
     await mapLimit(keys, 4, async (key) => {
-      if (refused) return;
+      if (reviewsRefused) return;
       const [namespace, name] = key.split('/') as [string, string];
       const answers = await Promise.all(
         verbs.map(async (verb) => {
@@ -297,7 +330,7 @@ export async function readCluster(options: ClusterReadOptions): Promise<ClusterR
           } catch (err) {
             const outcome = classify(err, server, 'create subjectaccessreviews');
             if (outcome === 'forbidden') {
-              refused = true;
+              reviewsRefused = true;
               return undefined;
             }
             throw asClusterError(outcome, server, 'create subjectaccessreviews');
@@ -306,12 +339,27 @@ export async function readCluster(options: ClusterReadOptions): Promise<ClusterR
       );
       out.set(key, answers.includes(undefined) ? undefined : answers.every(Boolean));
     });
-    if (refused) {
-      missing.push({ verb: 'create', resource: 'subjectaccessreviews.authorization.k8s.io', consequence: 'the ConfigMap rights of Flink ServiceAccounts were not checked' });
-      return undefined;
-    }
     return out;
   }
+}
+
+/**
+ * client-node 1.x builds a new https.Agent, so a new TCP and TLS connection, for every request; an audit makes
+ * hundreds (pages, SubjectAccessReviews) and would spend most of its time in handshakes. This KubeConfig answers
+ * authentication as the original (fresh tokens included) and then swaps in one keep-alive agent with the same TLS
+ * options. Proxy agents are left as they are.
+ */
+function pooledKubeConfig(kc: KubeConfig): { kc: KubeConfig; close: () => void } {
+  let shared: https.Agent | undefined;
+  const pooled = Object.create(kc) as KubeConfig;
+  pooled.applySecurityAuthentication = async (context) => {
+    await kc.applySecurityAuthentication(context);
+    const agent = context.getAgent();
+    if (agent?.constructor !== https.Agent) return;
+    shared ??= new https.Agent({ ...(agent as https.Agent & { options: https.AgentOptions }).options, keepAlive: true, maxSockets: 16 });
+    context.setAgent(shared);
+  };
+  return { kc: pooled, close: () => shared?.destroy() };
 }
 
 type Outcome = 'forbidden' | 'not-found' | ClusterError;
