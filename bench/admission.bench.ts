@@ -18,7 +18,7 @@ import { ensureDevCertificates } from '../src/server/certs.ts';
 import type { BenchResult } from './index.ts';
 
 const ROOT = join(import.meta.dirname, '..');
-const REPEATS = Number(process.env.BENCH_REPEATS ?? 3);
+const REPEATS = Number(process.env.BENCH_REPEATS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const RATE = 2000;
 

@@ -1,5 +1,6 @@
 // `flink-ha-webhook serve`: parses flags, loads config (file < env < flags), picks how the policy sees the
 // cluster (kubeconfig, in-cluster, or offline), starts the HTTPS server and wires SIGTERM to a graceful stop.
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
@@ -60,7 +61,8 @@ async function serve(flags: ServeFlags): Promise<number> {
     return 1;
   }
   const shown = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
-  const caBundle = resolve(webhook.caPath);
+  // A mounted Secret may carry only tls.crt and tls.key; then the CA bundle lives wherever the cluster's does.
+  const caBundle = existsSync(webhook.caPath) ? resolve(webhook.caPath) : `(no ${webhook.caPath}: the CA that signed tls.crt)`;
   const local = `https://${shown}:${webhook.port}`;
   logger.info(
     { url: local, host: config.server.host, port: webhook.port, caBundle },

@@ -44,7 +44,13 @@ export const pathsOf = (f: TlsFiles) => ({
  */
 export async function ensureDevCertificates(files: TlsFiles, dnsNames: string[]): Promise<{ generated: boolean }> {
   const p = pathsOf(files);
-  if (existsSync(p.cert) && existsSync(p.key)) return { generated: false };
+  const hasCert = existsSync(p.cert);
+  const hasKey = existsSync(p.key);
+  if (hasCert && hasKey) return { generated: false };
+  // Half a pair is a mistake to report, not a reason to overwrite what someone put there.
+  if (hasCert || hasKey) {
+    throw new Error(`${hasCert ? p.cert : p.key} exists but ${hasCert ? p.key : p.cert} does not: provide both, or neither to generate a development pair`);
+  }
   mkdirSync(files.dir, { recursive: true });
   let ca: { cert: x509.X509Certificate; key: CryptoKey };
   if (existsSync(p.ca) && existsSync(p.caKey)) {
