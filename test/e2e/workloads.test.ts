@@ -140,17 +140,18 @@ describe('Flink workloads admitted through the real API server', () => {
   }
 
   it('client-node as the client: a created Pod and Job come back mutated', async () => {
+    // A namespace of its own: the Job's `app` label would otherwise clash with flink-app-jobmanager's cluster-id.
+    const ns = 'client-node';
+    await createFlinkNamespace(e2e.plane, ns);
     const core = e2e.plane.kubeConfig.makeApiClient(CoreV1Api);
     const batch = e2e.plane.kubeConfig.makeApiClient(BatchV1Api);
     const [pod] = yaml.loadAll(readFileSync(fixture('pods.yaml'), 'utf8')) as V1Pod[];
-    pod!.metadata!.name = 'client-node-taskmanager';
-    const created = await core.createNamespacedPod({ namespace: NS, body: pod! });
+    const created = await core.createNamespacedPod({ namespace: ns, body: pod! });
     assert.equal(created.spec?.serviceAccountName, 'flink');
     const job = (yaml.loadAll(readFileSync(fixture('application-job.yaml'), 'utf8')) as V1Job[])[1];
-    job!.metadata!.name = 'client-node-jobmanager';
-    const stored = await batch.createNamespacedJob({ namespace: NS, body: job! });
+    const stored = await batch.createNamespacedJob({ namespace: ns, body: job! });
     assert.ok((stored.spec?.parallelism ?? 0) >= 2);
-    const read = await batch.readNamespacedJob({ namespace: NS, name: 'client-node-jobmanager' });
+    const read = await batch.readNamespacedJob({ namespace: ns, name: job!.metadata!.name! });
     assert.equal(read.spec?.template.spec?.serviceAccountName, 'flink');
   });
 
@@ -162,6 +163,13 @@ describe('Flink workloads admitted through the real API server', () => {
     assert.equal(result.code, 0, result.stderr);
     const shown: Json = JSON.parse(result.stdout);
     assert.ok(HA_TYPES.includes(haTypeOf(shown.spec.flinkConfiguration) ?? ''), 'the dry run shows the mutation');
+    // The same decision as the real create of the same object (basic-ha above), up to the name in storageDir.
+    const created = await get('flinkdeployment/basic-ha');
+    assert.deepEqual(
+      JSON.parse(JSON.stringify(shown.spec).replaceAll('dry-run-ha', 'basic-ha')),
+      created.spec,
+      'dry run and real create mutate alike',
+    );
     const stored = await e2e.plane.kubectl(['get', 'flinkdeployment/dry-run-ha', '-n', NS]);
     assert.notEqual(stored.code, 0);
     assert.match(stored.stderr, /not found/);
