@@ -53,7 +53,7 @@ describe('cluster-id uniqueness against the live namespace', () => {
   }
 
   it('a second cluster with its own app label is admitted', async () => {
-    const other = fixture('application-job.yaml').replaceAll('flink-app', 'other-app');
+    const other = fixture('application-job.yaml').replaceAll('flink-app', 'other-app').replaceAll('app-flink-config', 'other-app-config');
     const result = await e2e.plane.kubectl(['apply', '-n', NS, '-f', '-'], { input: other });
     assert.equal(result.code, 0, result.stderr);
   });
