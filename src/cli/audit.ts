@@ -24,6 +24,7 @@ interface AuditFlags {
   config?: string;
   requestTimeout: string;
   pageSize: string;
+  rightsCheck: boolean;
 }
 
 export function registerAudit(program: Command): void {
@@ -41,6 +42,7 @@ export function registerAudit(program: Command): void {
     .option('--config <file>', 'webhook config file (HA ServiceAccount, excluded namespaces, ...)')
     .option('--request-timeout <seconds>', 'per API request', '30')
     .option('--page-size <n>', 'objects per LIST page', '500')
+    .option('--no-rights-check', 'skip the SubjectAccessReviews of Flink ServiceAccounts (6 per ServiceAccount; their ConfigMap rights stay unchecked)')
     // The root program's exitOverride does not reach subcommands registered before it: usage errors exit 2 here too.
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.input))
     .action(async (inputs: string[], flags: AuditFlags) => {
@@ -108,6 +110,7 @@ async function liveAudit(flags: AuditFlags, config: WebhookConfig, progress: (te
     allNamespaces: flags.allNamespaces === true,
     pageSize: Number(flags.pageSize),
     timeoutMs: Number(flags.requestTimeout) * 1000,
+    rightsCheck: flags.rightsCheck,
     config,
     progress,
   });

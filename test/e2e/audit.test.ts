@@ -150,6 +150,19 @@ describe('audit --cluster against a real API server', () => {
     ]);
   });
 
+  it('--no-rights-check asks no SubjectAccessReview: rights stay unchecked, a missing ServiceAccount is still found', async () => {
+    const r = await audit(['--cluster', '-n', 'team-d', '-o', 'json', '--no-rights-check', '--kubeconfig', partialKubeconfig, '--config', configFile, '--fail-on', 'never']);
+    assert.equal(r.status, 0, r.stderr);
+    // The partial auditor may not create SubjectAccessReviews; with the check off it is not even asked for.
+    assert.doesNotMatch(r.stderr, /subjectaccessreviews/);
+    const got = lines((JSON.parse(r.stdout) as { findings: JsonFinding[] }).findings).filter((l) => l.startsWith('ha-service-account'));
+    assert.deepEqual(got, [
+      'ha-service-account unchecked FlinkDeployment team-d/ghost',
+      'ha-service-account unchecked FlinkDeployment team-d/reports',
+      'ha-service-account warned FlinkDeployment team-d/ghost',
+    ]);
+  });
+
   it('writes PolicyReports that the API server accepts once their CRDs are installed', async () => {
     await plane.kubectlOk(['create', '-f', join(REPO_ROOT, 'test', 'fixtures', 'audit', 'crds', 'policyreport-crds.yaml')]);
     await plane.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/policyreports.wgpolicyk8s.io', 'crd/clusterpolicyreports.wgpolicyk8s.io']);
