@@ -90,7 +90,8 @@ describe('apiClusterView against a fake API server', () => {
       contexts: [{ name: 'fake', cluster: 'fake', user: 'webhook' }],
       currentContext: 'fake',
     });
-    view = apiClusterView(kc, { ttlMs: 60_000, errorTtlMs: 60_000, callTimeoutMs: 300, imagePatterns: defaultConfig().imagePatterns });
+    // A generous call timeout: six SubjectAccessReviews over fresh TLS connections must fit on a loaded 2-core CI machine.
+    view = apiClusterView(kc, { ttlMs: 60_000, errorTtlMs: 60_000, callTimeoutMs: 3000, imagePatterns: defaultConfig().imagePatterns });
   });
   after(() => {
     server.closeAllConnections();
