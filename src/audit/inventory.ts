@@ -31,6 +31,8 @@ export interface ClusterExtras {
 
 export interface Inventory {
   live: boolean;
+  /** The Flink cluster each item belongs to (HA ConfigMaps and workloads), worked out once for every consumer. */
+  clusterIdOf: (item: AuditItem) => string | undefined;
   /** The namespace of objects that name none (kubectl's current namespace). */
   defaultNamespace: string;
   items: AuditItem[];
@@ -58,7 +60,10 @@ export function buildInventory(items: AuditItem[], config: WebhookConfig, extras
     const w = flinkWorkloadOf(namespaced, config, (ns, name) => configMapData.get(`${ns}/${name}`));
     if (w) workloads.push({ ...w, item });
   }
-  return { live: extras !== undefined, defaultNamespace, items, workloads, haConfigMaps, extras: extras ?? { workloadsComplete: true } };
+  const clusterIds = new Map<AuditItem, string>();
+  for (const w of workloads) if (w.clusterId) clusterIds.set(w.item, w.clusterId);
+  for (const c of haConfigMaps) if (c.clusterId) clusterIds.set(c.item, c.clusterId);
+  return { live: extras !== undefined, clusterIdOf: (item) => clusterIds.get(item), defaultNamespace, items, workloads, haConfigMaps, extras: extras ?? { workloadsComplete: true } };
 }
 
 /**

@@ -21,17 +21,22 @@ export const AUDIT_REQUESTER = { username: 'flink-ha-webhook:audit', groups: ['s
  * Judges each object in turn (sequentially: the ClusterView answers from memory, so there is nothing to overlap,
  * and findings keep the input order). `defaultNamespace` stands in for objects that name none, like kubectl's.
  */
-export async function judgeObjects(items: Iterable<AuditItem>, ctx: PolicyContext, defaultNamespace = 'default'): Promise<{ findings: AuditFinding[]; objects: number }> {
+export async function judgeObjects(
+  items: Iterable<AuditItem>,
+  ctx: PolicyContext,
+  defaultNamespace = 'default',
+  clusterIdOf: (item: AuditItem) => string | undefined = (item) => clusterIdFromObject(item.object, ctx),
+): Promise<{ findings: AuditFinding[]; objects: number }> {
   const findings: AuditFinding[] = [];
   let objects = 0;
   for (const item of items) {
     objects++;
-    findings.push(...(await judgeObject(item, ctx, defaultNamespace)));
+    findings.push(...(await judgeObject(item, ctx, defaultNamespace, clusterIdOf(item))));
   }
   return { findings, objects };
 }
 
-export async function judgeObject(item: AuditItem, ctx: PolicyContext, defaultNamespace = 'default'): Promise<AuditFinding[]> {
+export async function judgeObject(item: AuditItem, ctx: PolicyContext, defaultNamespace = 'default', clusterId = clusterIdFromObject(item.object, ctx)): Promise<AuditFinding[]> {
   const obj = item.object;
   const namespaced = obj.kind !== 'Namespace';
   const namespace = namespaced ? (obj.metadata?.namespace ?? defaultNamespace) : undefined;
@@ -45,7 +50,7 @@ export async function judgeObject(item: AuditItem, ctx: PolicyContext, defaultNa
     name: obj.metadata?.name ?? obj.metadata?.generateName ?? '(unnamed)',
     file: item.file,
     line: item.line,
-    clusterId: clusterIdOf(object, ctx),
+    clusterId,
   };
   try {
     const decision = await decide(request, ctx, 'both');
@@ -56,7 +61,8 @@ export async function judgeObject(item: AuditItem, ctx: PolicyContext, defaultNa
   }
 }
 
-function clusterIdOf(obj: KubeObject, ctx: PolicyContext): string | undefined {
+/** For grouping in reports: the cluster an HA ConfigMap or a Flink workload belongs to. */
+function clusterIdFromObject(obj: KubeObject, ctx: PolicyContext): string | undefined {
   const ha = haConfigMapClusterId(obj);
   if (ha !== undefined) return ha || undefined;
   return flinkWorkloadOf(obj, ctx.config)?.clusterId;

@@ -34,7 +34,7 @@ export interface ItemsAudit {
 export async function auditItems(items: AuditItem[], config: WebhookConfig, cluster?: ClusterView, extras?: ClusterExtras, defaultNamespace = 'default'): Promise<ItemsAudit> {
   const inv = buildInventory(items, config, extras, defaultNamespace);
   const view = cluster ?? inventoryClusterView(inv);
-  const judged = await judgeObjects(items, { config, cluster: view }, defaultNamespace);
+  const judged = await judgeObjects(items, { config, cluster: view }, defaultNamespace, inv.clusterIdOf);
   // A check restating what the policy already said about the same object (as severely) adds nothing; one that
   // says more (the policy would set a cluster-id, the check sees two clusters sharing it) stays.
   const said = new Map<string, number>();

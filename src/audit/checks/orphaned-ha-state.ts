@@ -6,6 +6,7 @@ import { findingAt } from '../inventory.ts';
 import type { AuditFinding } from '../types.ts';
 
 const JOB_ID = '[0-9a-f]{32}';
+const JOB_KEY = new RegExp(`^(?:jobGraph|executionPlan|runningJobsRegistry)-(${JOB_ID})$`);
 
 export interface HaStateSummary {
   configMaps: string[];
@@ -22,7 +23,7 @@ export function summarizeHaState(clusterId: string, configMaps: HaConfigMapEntry
     const jobFromName = jobConfigMap.exec(cm.name)?.[1];
     if (jobFromName !== undefined && !jobs.has(jobFromName)) jobs.set(jobFromName, undefined);
     for (const key of Object.keys(data)) {
-      const graph = new RegExp(`^(?:jobGraph|executionPlan|runningJobsRegistry)-(${JOB_ID})$`).exec(key);
+      const graph = JOB_KEY.exec(key);
       if (graph && !jobs.has(graph[1]!)) jobs.set(graph[1]!, undefined);
       const checkpoint = /^checkpointID-(\d+)$/.exec(key);
       if (checkpoint && jobFromName !== undefined) {
