@@ -6,7 +6,10 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 import {
+  createFlinkNamespace,
   manifestWebhookConfigurations,
+  serviceAccount,
+  webhookCallCounts,
   registerWebhooks,
   REPO_ROOT,
   startControlPlane,
@@ -139,6 +142,42 @@ describe('install manifests on the real API server', () => {
           caBundle: ca,
         });
       });
+    }
+  });
+  it("matchConditions keep non-Flink objects and Flink's own HA writes away from the webhook", async () => {
+    assert.ok(webhook, 'registered by the test above');
+    await createFlinkNamespace(plane, 'quiet');
+    const flink = serviceAccount('quiet', 'flink');
+    const operator = serviceAccount('flink-operator-system', 'flink-operator');
+    const haCm = (data: Record<string, string>) =>
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: {
+          name: 'quiet-cluster-config-map',
+          namespace: 'quiet',
+          labels: { app: 'quiet', type: 'flink-native-kubernetes', 'configmap-type': 'high-availability' },
+        },
+        data,
+      });
+    const before = await webhookCallCounts(plane);
+    const run = async (what: string, args: string[], opts: { as?: string; input?: string } = {}) => {
+      const r = await plane.kubectl(args, opts);
+      assert.equal(r.code, 0, `${what}: ${r.stderr}`);
+    };
+    await run('a plain ConfigMap', ['create', 'configmap', 'plain', '-n', 'quiet', '--from-literal=a=b']);
+    await run('a plain Pod', ['run', 'plain', '-n', 'quiet', '--image=nginx', '--restart=Never', '--labels=']);
+    await run('Flink creating its HA ConfigMap', ['create', '-f', '-'], { as: flink, input: haCm({ counter: '1' }) });
+    await run('Flink renewing it', ['replace', '-f', '-'], { as: flink, input: haCm({ counter: '2' }) });
+    await run('the operator writing it', ['replace', '-f', '-'], { as: operator, input: haCm({ counter: '3' }) });
+    assert.deepEqual(await webhookCallCounts(plane), before, 'no call reached the webhook');
+
+    // The same kinds, Flink-shaped or written by someone else, do reach it.
+    await run('a Flink Pod', ['run', 'tm', '-n', 'quiet', '--image=flink:1.20', '--restart=Never']);
+    await run('a person writing the HA ConfigMap', ['replace', '-f', '-'], { input: haCm({ counter: '3', extra: 'x' }) });
+    const after = await webhookCallCounts(plane);
+    for (const name of ['workloads.flink-ha.io', 'ha-configmaps.flink-ha.io']) {
+      assert.ok((after.get(name) ?? 0) > (before.get(name) ?? 0), `${name} was called`);
     }
   });
 });
