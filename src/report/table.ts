@@ -15,7 +15,8 @@ const LABEL: Record<AuditFinding['action'], string> = {
 
 export function renderTable(report: AuditReport): string {
   const lines: string[] = [];
-  const shown = sortFindings(report.findings.filter((f) => f.action !== 'passed'));
+  // Passes are counted, not listed; except that the webhook is installed, and with which failure policies.
+  const shown = sortFindings(report.findings.filter((f) => f.action !== 'passed' || f.rule === 'webhook-coverage'));
   // Group by namespace + cluster, groups ordered by their worst finding (the sort puts it first).
   const groups = new Map<string, AuditFinding[]>();
   for (const f of shown) {

@@ -49,6 +49,12 @@ describe('table report', () => {
     assert.match(text, /input error: test\/fixtures\/audit\/broken.yaml:4: YAML syntax error/);
   });
 
+  it('lists the webhook configurations that are installed, with their failure policies', () => {
+    const installed = { rule: 'webhook-coverage' as const, action: 'passed' as const, message: 'ValidatingWebhookConfiguration flink-ha-webhook is installed: ha-configmaps.flink-ha.io failurePolicy Fail', kind: 'ValidatingWebhookConfiguration', name: 'flink-ha-webhook' };
+    const out = renderTable({ ...sampleReport(), findings: [...sampleReport().findings, installed] });
+    assert.match(out, /PASS\s+webhook-coverage\s+ValidatingWebhookConfiguration\/flink-ha-webhook\n\s+ValidatingWebhookConfiguration flink-ha-webhook is installed: ha-configmaps.flink-ha.io failurePolicy Fail/);
+  });
+
   it('never writes control characters from object data to the terminal', () => {
     assert.match(text, /the policy failed\? on this object/);
   });
