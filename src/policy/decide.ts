@@ -1,6 +1,6 @@
 // The policy's single entry point: a request and a context in, a Decision out. The webhook (phase 'mutate' or
 // 'validate'), dry-run and audit (phase 'both') all call this; it never throws, whatever the object.
-import jsonPatch from 'fast-json-patch';
+import jsonPatch, { type Operation as JsonPatchOperation } from 'fast-json-patch';
 import { describeObject, type KubeObject } from '../kube/objects.ts';
 import { classify, type Classified } from '../flink/workload.ts';
 import { isHaConfigMap } from '../flink/ha-configmap.ts';
@@ -63,11 +63,16 @@ async function buildTarget(request: PolicyRequest, ctx: PolicyContext): Promise<
   // An UPDATE that strips the HA labels makes the new object look ordinary: judge it as the HA ConfigMap it was.
   const wasHa = request.object?.kind === 'ConfigMap' && isHaConfigMap(request.oldObject);
   const first: Classified = wasHa ? { shape: 'ha-configmap' } : classify(request.object ?? request.oldObject ?? {}, patterns);
-  // A JSON round trip: objects come from JSON or YAML, and V8 copies plain data this way faster than structuredClone.
-  const draft = request.object && first.shape !== 'other' ? (JSON.parse(JSON.stringify(request.object)) as KubeObject) : null;
-  const classified: Classified = draft && !wasHa ? classify(draft, patterns) : first;
+  const part = EDITABLE_PART[first.shape];
+  // Mutate rules edit only `spec` (workloads, FlinkDeployments) or `data` (config ConfigMaps): copy just that part,
+  // not metadata (managedFields can be most of an object) or status. Validate rules never edit, so guarded
+  // objects are judged as they are. A JSON round trip copies plain data faster than structuredClone.
+  const draft = request.object && part
+    ? { ...request.object, [part]: request.object[part] === undefined ? undefined : JSON.parse(JSON.stringify(request.object[part])) as unknown }
+    : request.object;
+  const classified: Classified = part && draft && !wasHa ? classify(draft, patterns) : first;
   const flink = await flinkViewOf(classified, draft, namespace, ctx.cluster, ctx.config);
-  return { request, namespace, classified, draft, old: request.oldObject, flink, config: ctx.config, cluster: ctx.cluster };
+  return { request, namespace, classified, draft, editablePart: part, old: request.oldObject, flink, config: ctx.config, cluster: ctx.cluster };
 }
 
 function assemble(request: PolicyRequest, target: Target, raw: Finding[], mode: Mode, exemption: Exemption | undefined, subject: string): Decision {
@@ -77,7 +82,7 @@ function assemble(request: PolicyRequest, target: Target, raw: Finding[], mode: 
   // A denied request is stored with no change: say so on the mutations it would otherwise have had.
   const findings = allowed ? adjusted : adjusted.map((f) => (f.action === 'mutated' ? { ...f, message: `${f.message} (not applied: the request is denied)` } : f));
   const mutated = allowed && findings.some((f) => f.action === 'mutated');
-  const patch = mutated && request.object && target.draft ? jsonPatch.compare(request.object, target.draft) : [];
+  const patch = mutated && request.object && target.draft && target.editablePart ? patchOf(request.object, target.draft, target.editablePart) : [];
   const warnings = mode === 'audit' ? [] : findings
     .filter((f) => f.action === 'mutated' || f.action === 'warned' || f.action === 'unchecked')
     .map((f) => `[${f.rule}] ${f.message}`);
@@ -131,6 +136,22 @@ function errorDecision(request: PolicyRequest, phase: Phase, ctx: PolicyContext,
 
 function mutationErrorAction(ctx: PolicyContext): Finding['action'] {
   return ctx.config.mutationFailurePolicy === 'Fail' ? 'denied' : 'warned';
+}
+
+const EDITABLE_PART: Partial<Record<Classified['shape'], 'spec' | 'data'>> = {
+  flinkdeployment: 'spec',
+  workload: 'spec',
+  'flink-config': 'data',
+};
+
+/** The JSON patch of the one part the rules may edit, with paths from the object's root. */
+function patchOf(original: KubeObject, draft: KubeObject, part: 'spec' | 'data'): JsonPatchOperation[] {
+  const before = original[part];
+  const after = draft[part];
+  if (before === undefined || before === null || typeof before !== 'object') {
+    return after === undefined ? [] : [{ op: 'add', path: `/${part}`, value: after }];
+  }
+  return jsonPatch.compare(before, after as object).map((op) => ({ ...op, path: `/${part}${op.path}` }));
 }
 
 function imagePatternsOf(patterns: string[]): RegExp[] {

@@ -28,8 +28,12 @@ export interface Target {
   request: PolicyRequest;
   namespace: string;
   classified: Classified;
-  /** A deep copy of request.object that mutate rules edit; null on DELETE. */
+  /**
+   * The object after the request, as rules see it; null on DELETE. For Flink workloads its `editablePart` is a
+   * deep copy that mutate rules edit (the rest is shared with the request and must not be edited).
+   */
   draft: KubeObject | null;
+  editablePart?: 'spec' | 'data';
   /** The stored object (UPDATE, DELETE). */
   old: KubeObject | null;
   flink?: FlinkConfigView;
