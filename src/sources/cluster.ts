@@ -4,7 +4,7 @@
 // A refused listing is recorded as a missing permission and the rest goes on; an unreachable server is an error.
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
-import { AuthorizationV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi } from '@kubernetes/client-node';
+import { AuthorizationV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, type V1SubjectAccessReview } from '@kubernetes/client-node';
 import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { flinkWorkloadOf, podSpecOf, asRecord } from '../audit/flink-workloads.ts';
@@ -100,21 +100,18 @@ export function loadKubeConfig(options: Pick<ClusterReadOptions, 'kubeconfig' | 
 
 export async function readCluster(options: ClusterReadOptions): Promise<ClusterRead> {
   const kc = loadKubeConfig(options);
-  const pool = pooledKubeConfig(kc);
+  const reviewer = subjectAccessReviewer(kc);
   try {
-    return await readWith(options, kc, pool.kc);
+    return await readWith(options, kc, reviewer);
   } finally {
-    pool.close();
+    reviewer.close();
   }
 }
 
-async function readWith(options: ClusterReadOptions, kc: KubeConfig, clients: KubeConfig): Promise<ClusterRead> {
+async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: Reviewer): Promise<ClusterRead> {
   const server = kc.getCurrentCluster()!.server;
   const objects = kc.makeApiClient(KubernetesObjectApi);
   const customs = kc.makeApiClient(CustomObjectsApi);
-  // Only the SubjectAccessReviews share kept-alive connections: they are most of the requests, and their small
-  // bodies are not chunked (node-fetch can fail a reused socket with "premature close" on chunked LIST pages).
-  const authz = clients.makeApiClient(AuthorizationV1Api);
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   const scope: string[] | 'all' = options.allNamespaces ? 'all' : [options.namespace ?? contextNamespace];
   const listNamespace = scope === 'all' ? undefined : scope[0];
@@ -320,15 +317,13 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, clients: Ku
           try {
             const review = await withTimeout(
               'a SubjectAccessReview',
-              authz.createSubjectAccessReview({
-                body: {
-                  apiVersion: 'authorization.k8s.io/v1',
-                  kind: 'SubjectAccessReview',
-                  spec: {
-                    user: `system:serviceaccount:${namespace}:${name}`,
-                    groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
-                    resourceAttributes: { namespace, verb, resource: 'configmaps' },
-                  },
+              reviewer.review({
+                apiVersion: 'authorization.k8s.io/v1',
+                kind: 'SubjectAccessReview',
+                spec: {
+                  user: `system:serviceaccount:${namespace}:${name}`,
+                  groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
+                  resourceAttributes: { namespace, verb, resource: 'configmaps' },
                 },
               }),
             );
@@ -349,23 +344,50 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, clients: Ku
   }
 }
 
+/** Asks one SubjectAccessReview; throws like client-node (an error with a numeric `code`) on a non-2xx answer. */
+type Reviewer = { review: (body: object) => Promise<{ status?: { allowed?: boolean } }>; close: () => void };
+
 /**
- * client-node 1.x builds a new https.Agent, so a new TCP and TLS connection, for every request; an audit makes
- * hundreds (pages, SubjectAccessReviews) and would spend most of its time in handshakes. This KubeConfig answers
- * authentication as the original (fresh tokens included) and then swaps in one keep-alive agent with the same TLS
- * options. Proxy agents are left as they are.
+ * SubjectAccessReviews are most of an audit's requests (6 per ServiceAccount). client-node 1.x opens a new TCP+TLS
+ * connection for every request and runs each body through its typed model pipeline; here they are plain JSON POSTs
+ * over one kept-alive agent, with the TLS material and the Authorization header client-node's KubeConfig gives for
+ * each request (so exec and OIDC tokens stay fresh). A cluster behind a proxy keeps client-node's own client.
  */
-function pooledKubeConfig(kc: KubeConfig): { kc: KubeConfig; close: () => void } {
-  let shared: https.Agent | undefined;
-  const pooled = Object.create(kc) as KubeConfig;
-  pooled.applySecurityAuthentication = async (context) => {
-    await kc.applySecurityAuthentication(context);
-    const agent = context.getAgent();
-    if (agent?.constructor !== https.Agent) return;
-    shared ??= new https.Agent({ ...(agent as https.Agent & { options: https.AgentOptions }).options, keepAlive: true, maxSockets: 16 });
-    context.setAgent(shared);
+function subjectAccessReviewer(kc: KubeConfig): Reviewer {
+  const cluster = kc.getCurrentCluster()!;
+  if (cluster.proxyUrl || !cluster.server.startsWith('https://')) {
+    const api = kc.makeApiClient(AuthorizationV1Api);
+    return { review: (body) => api.createSubjectAccessReview({ body: body as V1SubjectAccessReview }), close: () => undefined };
+  }
+  const url = new URL('/apis/authorization.k8s.io/v1/subjectaccessreviews', cluster.server);
+  let agent: https.Agent | undefined;
+  return {
+    review: async (body) => {
+      const opts: https.RequestOptions = {};
+      await kc.applyToHTTPSOptions(opts);
+      agent ??= new https.Agent({
+        ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase,
+        rejectUnauthorized: opts.rejectUnauthorized, servername: cluster.tlsServerName, keepAlive: true, maxSockets: 16,
+      });
+      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
+      for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
+      if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+      const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = https.request(url, { method: 'POST', agent, headers }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (text += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          res.on('error', reject);
+        });
+        req.on('error', reject);
+        req.end(JSON.stringify(body));
+      });
+      if (status < 200 || status > 299) throw Object.assign(new Error(`HTTP ${status}`), { code: status, body: text });
+      return JSON.parse(text) as { status?: { allowed?: boolean } };
+    },
+    close: () => agent?.destroy(),
   };
-  return { kc: pooled, close: () => shared?.destroy() };
 }
 
 type Outcome = 'forbidden' | 'not-found' | ClusterError;
