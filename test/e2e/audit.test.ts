@@ -211,3 +211,26 @@ const EXPECTED: string[] = [
   // legacy-batch: HA state in a namespace the webhook's config excludes.
   'webhook-coverage warned Namespace /legacy-batch',
 ];
+
+describe('audit --cluster on a cluster without the Flink operator and without the webhook', () => {
+  let plane: ControlPlane;
+  before(async () => {
+    plane = await startControlPlane({ crds: false });
+    await createFlinkNamespace(plane, 'team-c');
+    await plane.kubectlOk(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: SEED['team-c'] }) });
+  });
+  after(async () => {
+    await plane?.stop();
+  });
+
+  it('audits what there is, and says the webhook is not installed', async () => {
+    const r = await audit(['--cluster', '-A', '-o', 'json', '--kubeconfig', plane.kubeconfigPath]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr, '', 'the missing FlinkDeployment API is not an error');
+    assert.deepEqual(lines((JSON.parse(r.stdout) as { findings: JsonFinding[] }).findings), [
+      'orphaned-ha-state warned ConfigMap team-c/old-cluster-config-map',
+      'webhook-coverage warned MutatingWebhookConfiguration /flink-ha-webhook',
+      'webhook-coverage warned ValidatingWebhookConfiguration /flink-ha-webhook',
+    ]);
+  });
+});
