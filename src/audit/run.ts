@@ -7,7 +7,7 @@ import { runClusterChecks } from './checks/index.ts';
 import { buildInventory, type ClusterExtras } from './inventory.ts';
 import { judgeObjects, type AuditItem } from './judge.ts';
 import { inventoryClusterView } from './snapshot-view.ts';
-import { ACTION_SEVERITY, type AuditFinding, type AuditReport, type InputError } from './types.ts';
+import type { AuditFinding, AuditReport, InputError } from './types.ts';
 import type { ClusterRead } from '../sources/cluster.ts';
 
 export interface ManifestAuditOptions {
@@ -35,12 +35,13 @@ export async function auditItems(items: AuditItem[], config: WebhookConfig, clus
   const inv = buildInventory(items, config, extras, defaultNamespace);
   const view = cluster ?? inventoryClusterView(inv);
   const judged = await judgeObjects(items, { config, cluster: view }, defaultNamespace, inv.clusterIdOf);
-  // A check restating what the policy already said about the same object (as severely) adds nothing; one that
-  // says more (the policy would set a cluster-id, the check sees two clusters sharing it) stays.
-  const said = new Map<string, number>();
-  for (const f of judged.findings) said.set(keyOf(f), Math.max(said.get(keyOf(f)) ?? -1, ACTION_SEVERITY[f.action]));
-  const checks = runClusterChecks(inv, config).filter((f) => (said.get(keyOf(f)) ?? -1) < ACTION_SEVERITY[f.action]);
-  return { objects: judged.objects, findings: [...judged.findings, ...checks] };
+  // Where a whole-cluster check and the policy say the same thing about the same object, the check's wording
+  // stays: it describes the object as it is (owned by X, sharing its id with Y), while the policy's speaks of a
+  // CREATE by the auditor. A policy finding that says something else (a cluster-id it would set) stays too.
+  const checks = runClusterChecks(inv, config);
+  const restated = new Set(checks.map((f) => `${keyOf(f)}\u0000${f.action}`));
+  const policy = judged.findings.filter((f) => !restated.has(`${keyOf(f)}\u0000${f.action}`));
+  return { objects: judged.objects, findings: [...policy, ...checks] };
 }
 
 function keyOf(f: AuditFinding): string {
