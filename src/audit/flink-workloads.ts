@@ -1,10 +1,13 @@
 // Which objects of a cluster snapshot are Flink clusters, and what the whole-cluster checks need to know about them:
 // cluster-id, JobManager count, ServiceAccount, who owns them. Read-only and defensive: objects are untrusted data.
-import yaml from 'js-yaml';
+import { CLUSTER_ID } from '../flink/config-keys.ts';
+import { configFileCarrier, containerCarrier, layeredCarrier } from '../flink/config-carriers.ts';
+import { deriveClusterId } from '../flink/cluster-id.ts';
+import { classify, mountedConfigMapName, podLabelsOf, type Classified } from '../flink/workload.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { WebhookConfig } from '../config/types.ts';
 
-export type FlinkRole = 'cluster' | 'jobmanager' | 'taskmanager' | 'session-job' | 'unknown';
+export type FlinkRole = 'cluster' | 'jobmanager' | 'taskmanager' | 'session-job';
 
 export interface FlinkWorkload {
   object: KubeObject;
@@ -54,24 +57,14 @@ export function flinkWorkloadOf(obj: KubeObject, config: WebhookConfig, configMa
     return { ...base, role: 'session-job', clusterId: stringOr(spec.deploymentName, undefined) };
   }
 
-  const podSpec = podSpecOf(obj);
-  if (podSpec === undefined) return undefined;
-  // A controller's pods carry the template's labels; those are what Flink and the Services select on.
-  const templateLabels = kind === 'Pod' ? {} : (asRecord(asRecord(asRecord(spec.template).metadata).labels) as Record<string, string>);
-  const labels: Record<string, string> = { ...templateLabels, ...(meta.labels ?? {}) };
-  const containers = (Array.isArray(podSpec.containers) ? podSpec.containers : []).map(asRecord);
-  const imagePatterns = compiledPatterns(config);
-  const flinkImage = containers.some((c) => typeof c.image === 'string' && imagePatterns.some((p) => p.test(c.image as string)));
-  const native = labels.type === 'flink-native-kubernetes' || labels.type === 'flink-standalone-kubernetes';
-  const component = labels.component;
-  if (!flinkImage && !native && component !== 'jobmanager' && component !== 'taskmanager') return undefined;
-
-  const role = roleOf(component, containers);
-  const props = flinkPropertiesOf(namespace, podSpec, containers, configMaps);
-  const clusterId = props.get('kubernetes.cluster-id') ?? labels.app;
+  // Pod-bearing objects are recognised exactly as the policy recognises them (src/flink/workload.ts).
+  const c = classify(obj, compiledPatterns(config));
+  if (c.shape !== 'workload') return undefined;
+  const mounted = mountedConfigMapName(c.podSpec, c.container);
+  const clusterId = effectiveClusterId(obj, c, namespace, mounted, configMaps);
   const ownedByController = kind === 'Pod' && owners.some((o) => CONTROLLER_KINDS.has(o.kind));
   let jobManagers: number | undefined;
-  if (role === 'jobmanager') {
+  if (c.role === 'jobmanager') {
     if (kind === 'Job') jobManagers = numberOr(spec.parallelism, 1);
     else if (kind === 'Pod') jobManagers = 1;
     else jobManagers = numberOr(spec.replicas, 1);
@@ -79,11 +72,29 @@ export function flinkWorkloadOf(obj: KubeObject, config: WebhookConfig, configMa
   return {
     ...base,
     ownedByController,
-    role,
+    role: c.role,
     clusterId,
     jobManagers,
-    serviceAccount: stringOr(podSpec.serviceAccountName, undefined) ?? stringOr(podSpec.serviceAccount, undefined) ?? 'default',
+    serviceAccount: stringOr(c.podSpec.serviceAccountName, undefined) ?? stringOr(c.podSpec.serviceAccount, undefined) ?? 'default',
   };
+}
+
+/**
+ * The cluster-id as Flink reads it (-D args, FLINK_PROPERTIES, then the mounted config file), else what the
+ * webhook would derive: the native app label, or what a standalone cluster's processes share.
+ */
+function effectiveClusterId(obj: KubeObject, c: Extract<Classified, { shape: 'workload' }>, namespace: string, mounted: string | undefined, configMaps: ConfigMapLookup): string | undefined {
+  const readers = [containerCarrier(c.container)];
+  const data = mounted ? configMaps(namespace, mounted) : undefined;
+  if (mounted && data) readers.push(configFileCarrier({ ...data }, typeof data['config.yaml'] === 'string' ? 'config.yaml' : 'flink-conf.yaml', mounted));
+  let explicit: string | undefined;
+  try {
+    explicit = layeredCarrier(readers, readers[0]!).get(CLUSTER_ID);
+  } catch {
+    explicit = undefined; // an unreadable config file: fall back to what the processes share
+  }
+  if (explicit) return explicit;
+  return c.mode === 'standalone' ? deriveClusterId(obj, mounted) : podLabelsOf(obj).app;
 }
 
 const patternCache = new WeakMap<WebhookConfig, RegExp[]>();
@@ -93,67 +104,6 @@ function compiledPatterns(config: WebhookConfig): RegExp[] {
   let compiled = patternCache.get(config);
   if (!compiled) patternCache.set(config, (compiled = config.imagePatterns.map((p) => new RegExp(p))));
   return compiled;
-}
-
-function roleOf(component: string | undefined, containers: Record<string, unknown>[]): FlinkRole {
-  if (component === 'jobmanager' || component === 'taskmanager') return component;
-  const args = containers.flatMap((c) => [...arrayOfStrings(c.command), ...arrayOfStrings(c.args)]);
-  if (args.includes('jobmanager') || args.includes('standalone-job')) return 'jobmanager';
-  if (args.includes('taskmanager')) return 'taskmanager';
-  return 'unknown';
-}
-
-/** The Flink properties a pod sees: the mounted config file, then FLINK_PROPERTIES, then -D args (later wins). */
-function flinkPropertiesOf(namespace: string, podSpec: Record<string, unknown>, containers: Record<string, unknown>[], configMaps: ConfigMapLookup): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const volume of (Array.isArray(podSpec.volumes) ? podSpec.volumes : []).map(asRecord)) {
-    const cmName = asRecord(volume.configMap).name;
-    if (typeof cmName !== 'string') continue;
-    const data = configMaps(namespace, cmName);
-    if (data === undefined) continue;
-    for (const [k, v] of parseConfigFile(data)) out.set(k, v);
-  }
-  for (const c of containers) {
-    for (const env of (Array.isArray(c.env) ? c.env : []).map(asRecord)) {
-      if (env.name === 'FLINK_PROPERTIES' && typeof env.value === 'string') for (const [k, v] of parseFlatLines(env.value)) out.set(k, v);
-    }
-    for (const arg of [...arrayOfStrings(c.command), ...arrayOfStrings(c.args)]) {
-      const m = /^-D([^=]+)=(.*)$/.exec(arg);
-      if (m) out.set(m[1]!, m[2]!);
-    }
-  }
-  return out;
-}
-
-/** `config.yaml` (nested YAML, Flink 1.19+) or `flink-conf.yaml` (flat `key: value` lines). */
-export function parseConfigFile(data: Record<string, string>): Map<string, string> {
-  if (typeof data['config.yaml'] === 'string') {
-    try {
-      return flatten(yaml.load(data['config.yaml']));
-    } catch {
-      return new Map();
-    }
-  }
-  if (typeof data['flink-conf.yaml'] === 'string') return parseFlatLines(data['flink-conf.yaml']);
-  return new Map();
-}
-
-function parseFlatLines(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.split('\n')) {
-    const m = /^\s*([^#:\s][^:]*?)\s*:\s*(.*?)\s*$/.exec(line);
-    if (m) out.set(m[1]!, m[2]!);
-  }
-  return out;
-}
-
-function flatten(node: unknown, prefix = '', out = new Map<string, string>()): Map<string, string> {
-  if (typeof node === 'object' && node !== null && !Array.isArray(node)) {
-    for (const [k, v] of Object.entries(node)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else if (prefix && node !== null && node !== undefined) {
-    out.set(prefix, typeof node === 'string' ? node : JSON.stringify(node));
-  }
-  return out;
 }
 
 /** The pod spec of a Pod, or of the template of a Deployment/StatefulSet/Job/ReplicaSet/DaemonSet. */
@@ -169,9 +119,6 @@ export function asRecord(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-function arrayOfStrings(v: unknown): string[] {
-  return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
-}
 
 function numberOr(v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
