@@ -15,6 +15,7 @@ import { CLUSTER_ID } from '../flink/config-keys.ts';
 import { configMapClusterId, jobManagerClusterIdOf } from '../flink/cluster-id.ts';
 import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
+import { configMapRightsReviews } from './configmap-rights.ts';
 import type { KubeObject } from './objects.ts';
 
 export interface ApiClusterViewOptions {
@@ -28,8 +29,6 @@ export interface ApiClusterViewOptions {
   imagePatterns?: string[];
   now?: () => number;
 }
-
-const CONFIGMAP_VERBS = ['get', 'list', 'watch', 'create', 'update', 'delete'] as const;
 
 export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOptions = {}): ClusterView {
   const core = kubeConfig.makeApiClient(CoreV1Api);
@@ -61,21 +60,7 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
     // A SubjectAccessReview asks about the Flink ServiceAccount; a SelfSubjectAccessReview would ask about us.
     serviceAccountCanManageConfigMaps: (namespace, name) =>
       cached(`sar/${namespace}/${name}`, async () => {
-        const answers = await Promise.all(
-          CONFIGMAP_VERBS.map((verb) =>
-            authz.createSubjectAccessReview({
-              body: {
-                apiVersion: 'authorization.k8s.io/v1',
-                kind: 'SubjectAccessReview',
-                spec: {
-                  user: `system:serviceaccount:${namespace}:${name}`,
-                  groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
-                  resourceAttributes: { namespace, verb, resource: 'configmaps' },
-                },
-              },
-            }),
-          ),
-        );
+        const answers = await Promise.all(configMapRightsReviews(namespace, name).map((body) => authz.createSubjectAccessReview({ body })));
         return answers.every((a) => a.status?.allowed === true);
       }),
 

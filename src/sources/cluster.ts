@@ -8,6 +8,7 @@ import { AuthorizationV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, 
 import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { flinkWorkloadOf, podSpecOf, asRecord } from '../audit/flink-workloads.ts';
+import { configMapRightsReviews } from '../kube/configmap-rights.ts';
 import type { ClusterExtras } from '../audit/inventory.ts';
 import type { AuditItem } from '../audit/judge.ts';
 
@@ -308,25 +309,13 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   async function serviceAccountRights(keys: string[]): Promise<Map<string, boolean | undefined>> {
     const out = new Map<string, boolean | undefined>();
     if (options.rightsCheck === false) return out;
-    const verbs = ['get', 'list', 'watch', 'create', 'update', 'delete'];
     await mapLimit(keys, 4, async (key) => {
       if (reviewsRefused) return;
       const [namespace, name] = key.split('/') as [string, string];
       const answers = await Promise.all(
-        verbs.map(async (verb) => {
+        configMapRightsReviews(namespace, name).map(async (body) => {
           try {
-            const review = await withTimeout(
-              'a SubjectAccessReview',
-              reviewer.review({
-                apiVersion: 'authorization.k8s.io/v1',
-                kind: 'SubjectAccessReview',
-                spec: {
-                  user: `system:serviceaccount:${namespace}:${name}`,
-                  groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'],
-                  resourceAttributes: { namespace, verb, resource: 'configmaps' },
-                },
-              }),
-            );
+            const review = await withTimeout('a SubjectAccessReview', reviewer.review(body));
             return review.status?.allowed === true;
           } catch (err) {
             const outcome = classify(err, server, 'create subjectaccessreviews');
