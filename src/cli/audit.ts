@@ -43,8 +43,6 @@ export function registerAudit(program: Command): void {
     .option('--request-timeout <seconds>', 'per API request', '30')
     .option('--page-size <n>', 'objects per LIST page', '500')
     .option('--no-rights-check', 'skip the SubjectAccessReviews of Flink ServiceAccounts (6 per ServiceAccount; their ConfigMap rights stay unchecked)')
-    // The root program's exitOverride does not reach subcommands registered before it: usage errors exit 2 here too.
-    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : EXIT.input))
     .action(async (inputs: string[], flags: AuditFlags) => {
       const code = await runAudit(inputs, flags);
       // Exit explicitly: a request abandoned on timeout would otherwise keep its socket, and the process, alive.
