@@ -17,7 +17,7 @@ export async function decide(request: PolicyRequest, ctx: PolicyContext, phase: 
   const subject = describeObject(subjectObj);
   let target: Target;
   try {
-    target = await buildTarget(request, ctx);
+    target = await buildTarget(request, ctx, phase);
   } catch (err) {
     return errorDecision(request, phase, ctx, subject, `could not read ${subject}: ${messageOf(err)}`);
   }
@@ -55,7 +55,7 @@ function halvesFor(rule: Rule, phase: Phase): Array<(t: Target) => Promise<Findi
   return halves.filter((h) => h !== undefined);
 }
 
-async function buildTarget(request: PolicyRequest, ctx: PolicyContext): Promise<Target> {
+async function buildTarget(request: PolicyRequest, ctx: PolicyContext, phase: Phase): Promise<Target> {
   const obj = request.object ?? request.oldObject;
   const namespace = request.namespace || obj?.metadata?.namespace || (obj?.kind === 'Namespace' ? (obj.metadata?.name ?? '') : 'default');
   const patterns = imagePatternsOf(ctx.config.imagePatterns);
@@ -63,7 +63,8 @@ async function buildTarget(request: PolicyRequest, ctx: PolicyContext): Promise<
   // An UPDATE that strips the HA labels makes the new object look ordinary: judge it as the HA ConfigMap it was.
   const wasHa = request.object?.kind === 'ConfigMap' && isHaConfigMap(request.oldObject);
   const first: Classified = wasHa ? { shape: 'ha-configmap' } : classify(request.object ?? request.oldObject ?? {}, patterns);
-  const part = EDITABLE_PART[first.shape];
+  // The validating webhook never edits: it judges the object as sent, with no copy.
+  const part = phase === 'validate' ? undefined : EDITABLE_PART[first.shape];
   // Mutate rules edit only `spec` (workloads, FlinkDeployments) or `data` (config ConfigMaps): copy just that part,
   // not metadata (managedFields can be most of an object) or status. Validate rules never edit, so guarded
   // objects are judged as they are. A JSON round trip copies plain data faster than structuredClone.
