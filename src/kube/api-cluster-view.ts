@@ -83,7 +83,9 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
           if (id) ids.push({ clusterId: id, owner: `${obj.kind}/${obj.metadata?.name ?? ''}` });
         }
         return ids;
-      }),
+        // Not reused across reviews: only JobManager-side admissions ask (rare), and a cached listing would let two
+        // clusters with one id in through the same window. Concurrent reviews still share the one listing.
+      }, 0),
 
     // The Flink config ConfigMap a workload mounts: null when it does not exist (yet).
     configMap: (namespace, name) =>
@@ -132,7 +134,7 @@ async function listFlinkDeployments(custom: CustomObjectsApi, namespace: string)
   }
 }
 
-type Cached = <T>(key: string, load: () => Promise<T>) => Promise<T | undefined>;
+type Cached = <T>(key: string, load: () => Promise<T>, ttlMs?: number) => Promise<T | undefined>;
 
 /** A TTL cache of promises: concurrent reviews asking the same question share one API call. */
 function ttlCache(options: ApiClusterViewOptions): Cached {
@@ -141,12 +143,12 @@ function ttlCache(options: ApiClusterViewOptions): Cached {
   const timeout = options.callTimeoutMs ?? 2000;
   const now = options.now ?? Date.now;
   const entries = new Map<string, { expires: number; value: Promise<unknown> }>();
-  return <T>(key: string, load: () => Promise<T>): Promise<T | undefined> => {
+  return <T>(key: string, load: () => Promise<T>, ttlMs = ttl): Promise<T | undefined> => {
     const t = now();
     const hit = entries.get(key);
     if (hit && hit.expires > t) return hit.value as Promise<T | undefined>;
     if (entries.size > 10_000) entries.clear(); // bounded: namespaces x ServiceAccounts stay far below this
-    const entry: { expires: number; value: Promise<unknown> } = { expires: t + ttl, value: Promise.resolve(undefined) };
+    const entry: { expires: number; value: Promise<unknown> } = { expires: t + ttlMs, value: Promise.resolve(undefined) };
     entry.value = withTimeout(load(), timeout).catch(() => {
       entry.expires = now() + errorTtl;
       return undefined;
