@@ -37,7 +37,8 @@ const POD_CONTROLLERS: Record<string, { group: string; controller: 'Deployment' 
 };
 
 export const OPERATOR_GENERATION_ANNOTATION = 'flinkdeployment.flink.apache.org/generation';
-const FLINK_ENTRYPOINTS = new Set(['jobmanager', 'taskmanager', 'standalone-job']);
+/** The official image's entrypoint commands; after them, -Dkey=value args are Flink dynamic properties. */
+export const FLINK_ENTRYPOINTS = new Set(['jobmanager', 'taskmanager', 'standalone-job']);
 
 export function classify(obj: KubeObject, imagePatterns: RegExp[]): Classified {
   const kind = obj.kind ?? '';

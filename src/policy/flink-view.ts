@@ -4,7 +4,7 @@ import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { configFileCarrier, containerCarrier, flinkConfigurationCarrier, layeredCarrier, type ConfigCarrier } from '../flink/config-carriers.ts';
 import { parseOperatorFlinkVersion, versionFromImage } from '../flink/version.ts';
-import { isRecord, mountedConfigMapName, type Classified } from '../flink/workload.ts';
+import { FLINK_ENTRYPOINTS, isRecord, mountedConfigMapName, type Classified } from '../flink/workload.ts';
 import type { FlinkConfigView } from './target.ts';
 import type { ClusterView } from './types.ts';
 
@@ -57,6 +57,15 @@ export async function flinkViewOf(
         ? `the config ConfigMap ${mounted} does not exist yet; it gets the HA settings when it is created`
         : `the config ConfigMap ${mounted} could not be read; it gets the HA settings when it is admitted`;
     }
+  }
+  // -D args are only Flink's when they follow the image's entrypoint command; after `bash -c "..."` (the native
+  // JobManager) they would be silently ignored, so nothing is written there and missing keys are reported instead.
+  const entry = classified.container.args?.[0];
+  if (complete && !(classified.mode === 'standalone' && entry !== undefined && FLINK_ENTRYPOINTS.has(entry))) {
+    complete = false;
+    incompleteReason = classified.mode === 'native'
+      ? `in native mode the config lives in ConfigMap ${mounted ?? 'flink-config-<cluster-id>'}, which gets the HA settings when it is admitted`
+      : 'the container\'s args do not start with a Flink entrypoint (jobmanager, taskmanager, standalone-job), so no -D arg can be added: set the HA keys in its Flink config';
   }
   const layered = layeredCarrier(readers, writer);
   return {

@@ -98,6 +98,17 @@ describe('ha-enabled', () => {
     assert.match(d.findings[0]!.message, /container jobmanager args/);
   });
 
+  it('never adds -D args where Flink would not read them: a native JobManager (bash -c) is reported, its ConfigMap is where HA goes', async () => {
+    const jm = fixture('flink/native-jobmanager.yaml', 'Deployment');
+    const cm = fixture('flink/native-jobmanager.yaml', 'ConfigMap');
+    const { fakeCluster } = await import('../../support/policy.ts');
+    const d = await ask({ object: jm, cluster: fakeCluster({ configMaps: new Map([['default/flink-config-orders-etl', cm]]) }) });
+    assert.deepEqual(actionsOf(d, 'ha-enabled'), ['unchecked']);
+    assert.match(d.findings.find((f) => f.rule === 'ha-enabled')!.message, /in native mode the config lives in ConfigMap flink-config-orders-etl/);
+    assert.ok(!JSON.stringify(d.patch).includes('-D'));
+    assert.deepEqual(actionsOf(d, 'cluster-id').slice(0, 1), ['passed'], 'values the ConfigMap has are still read');
+  });
+
   it('FLINK_PROPERTIES is read as a carrier', async () => {
     const jm = fixture('upstream/jobmanager-session-deployment-ha.yaml', 'Deployment');
     const spec = (jm.spec as any).template.spec;
