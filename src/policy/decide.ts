@@ -1,8 +1,9 @@
 // The policy's single entry point: a request and a context in, a Decision out. The webhook (phase 'mutate' or
 // 'validate'), dry-run and audit (phase 'both') all call this; it never throws, whatever the object.
-import jsonPatch, { type Operation as JsonPatchOperation } from 'fast-json-patch';
+import type { Operation as JsonPatchOperation } from 'fast-json-patch';
+import { diffJson } from './json-diff.ts';
 import { describeObject, type KubeObject } from '../kube/objects.ts';
-import { classify, type Classified } from '../flink/workload.ts';
+import { classify, isRecord, type Classified } from '../flink/workload.ts';
 import { isHaConfigMap } from '../flink/ha-configmap.ts';
 import { RULES } from './rules/index.ts';
 import { flinkViewOf } from './flink-view.ts';
@@ -65,12 +66,10 @@ async function buildTarget(request: PolicyRequest, ctx: PolicyContext, phase: Ph
   const first: Classified = wasHa ? { shape: 'ha-configmap' } : classify(request.object ?? request.oldObject ?? {}, patterns);
   // The validating webhook never edits: it judges the object as sent, with no copy.
   const part = phase === 'validate' ? undefined : EDITABLE_PART[first.shape];
-  // Mutate rules edit only `spec` (workloads, FlinkDeployments) or `data` (config ConfigMaps): copy just that part,
-  // not metadata (managedFields can be most of an object) or status. Validate rules never edit, so guarded
-  // objects are judged as they are. A JSON round trip copies plain data faster than structuredClone.
-  const draft = request.object && part
-    ? { ...request.object, [part]: request.object[part] === undefined ? undefined : JSON.parse(JSON.stringify(request.object[part])) as unknown }
-    : request.object;
+  // Mutate rules edit only `spec` (workloads, FlinkDeployments) or `data` (config ConfigMaps): copy just the paths
+  // they edit and share the rest (metadata.managedFields, status, volumes...) with the request. Validate rules
+  // never edit, so guarded objects are judged as they are.
+  const draft = request.object && part ? editableCopy(request.object, first.shape) : request.object;
   const classified: Classified = part && draft && !wasHa ? classify(draft, patterns) : first;
   const flink = await flinkViewOf(classified, draft, namespace, ctx.cluster, ctx.config);
   return { request, namespace, classified, draft, editablePart: part, old: request.oldObject, flink, config: ctx.config, cluster: ctx.cluster };
@@ -145,6 +144,36 @@ const EDITABLE_PART: Partial<Record<Classified['shape'], 'spec' | 'data'>> = {
   'flink-config': 'data',
 };
 
+/**
+ * A copy of an object in which every place a mutate rule writes to is the copy's own: the editable part's
+ * top-level fields, a FlinkDeployment's jobManager and flinkConfiguration (nested writes), each container (rules
+ * replace its args and env arrays, never edit them in place), and a ConfigMap's data.
+ */
+function editableCopy(obj: KubeObject, shape: Classified['shape']): KubeObject {
+  if (shape === 'flink-config') return { ...obj, data: isRecord(obj.data) ? { ...obj.data } : obj.data };
+  if (!isRecord(obj.spec)) return { ...obj };
+  const spec = obj.spec;
+  if (shape === 'flinkdeployment') {
+    return {
+      ...obj,
+      spec: {
+        ...spec,
+        jobManager: isRecord(spec.jobManager) ? { ...spec.jobManager } : spec.jobManager,
+        flinkConfiguration: isRecord(spec.flinkConfiguration) ? JSON.parse(JSON.stringify(spec.flinkConfiguration)) as unknown : spec.flinkConfiguration,
+      },
+    };
+  }
+  if (obj.kind === 'Pod') return { ...obj, spec: copyPodSpec(spec) };
+  const template = isRecord(spec.template) ? spec.template : {};
+  return { ...obj, spec: { ...spec, template: { ...template, spec: copyPodSpec(template.spec) } } };
+}
+
+function copyPodSpec(podSpec: unknown): unknown {
+  if (!isRecord(podSpec)) return podSpec;
+  const containers = Array.isArray(podSpec.containers) ? podSpec.containers.map((c: unknown) => (isRecord(c) ? { ...c } : c)) : podSpec.containers;
+  return { ...podSpec, containers };
+}
+
 /** The JSON patch of the one part the rules may edit, with paths from the object's root. */
 function patchOf(original: KubeObject, draft: KubeObject, part: 'spec' | 'data'): JsonPatchOperation[] {
   const before = original[part];
@@ -152,7 +181,7 @@ function patchOf(original: KubeObject, draft: KubeObject, part: 'spec' | 'data')
   if (before === undefined || before === null || typeof before !== 'object') {
     return after === undefined ? [] : [{ op: 'add', path: `/${part}`, value: after }];
   }
-  return jsonPatch.compare(before, after as object).map((op) => ({ ...op, path: `/${part}${op.path}` }));
+  return diffJson(before, after, `/${part}`);
 }
 
 function imagePatternsOf(patterns: string[]): RegExp[] {

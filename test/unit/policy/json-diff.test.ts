@@ -1,0 +1,33 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import jsonPatch from 'fast-json-patch';
+import { diffJson } from '../../../src/policy/json-diff.ts';
+
+describe('diffJson', () => {
+  const rows: Array<[string, unknown, unknown, unknown[]]> = [
+    ['no change', { a: 1 }, { a: 1 }, []],
+    ['a replaced scalar', { replicas: 1 }, { replicas: 2 }, [{ op: 'replace', path: '/replicas', value: 2 }]],
+    ['an added key, escaped', { a: 1 }, { a: 1, 'x/y~z': 'v' }, [{ op: 'add', path: '/x~1y~0z', value: 'v' }]],
+    ['a removed key', { a: 1, b: 2 }, { a: 1 }, [{ op: 'remove', path: '/b' }]],
+    ['an arg inserted in the middle', { args: ['jobmanager', '-Dx=1'] }, { args: ['jobmanager', '$(POD_IP)', '-Dx=1'] }, [{ op: 'replace', path: '/args/1', value: '$(POD_IP)' }, { op: 'add', path: '/args/2', value: '-Dx=1' }]],
+    ['an object replaced by a scalar', { a: { b: 1 } }, { a: 'x' }, [{ op: 'replace', path: '/a', value: 'x' }]],
+  ];
+  for (const [name, before, after, ops] of rows) {
+    it(name, () => assert.deepEqual(diffJson(before, after), ops));
+  }
+
+  it('skips shared subtrees without looking inside', () => {
+    const shared = { get big(): never { throw new Error('walked into a shared subtree'); } };
+    assert.deepEqual(diffJson({ shared, n: 1 }, { shared, n: 2 }), [{ op: 'replace', path: '/n', value: 2 }]);
+  });
+
+  it('applied with fast-json-patch, turns any JSON document into any other', () => {
+    fc.assert(fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+      const before = { doc: a };
+      const after = { doc: b };
+      const patched = jsonPatch.applyPatch(structuredClone(before), diffJson(before, after), true, false).newDocument;
+      assert.deepEqual(JSON.parse(JSON.stringify(patched)), JSON.parse(JSON.stringify(after)));
+    }), { numRuns: 500 });
+  });
+});
