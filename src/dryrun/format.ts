@@ -7,11 +7,6 @@ import type { DryRunResult } from './run.ts';
 export type DryRunFormat = 'yaml' | 'patch' | 'diff' | 'json';
 export const DRY_RUN_FORMATS: readonly DryRunFormat[] = ['yaml', 'patch', 'diff', 'json'];
 
-/** The whole output as one string (tests, small inputs). */
-export function formatDryRun(results: DryRunResult[], format: DryRunFormat): string {
-  return [...formatDryRunChunks(results, format)].join('');
-}
-
 /** The output piece by piece, one object at a time, so a large run never holds all of it as one string. */
 export function* formatDryRunChunks(results: DryRunResult[], format: DryRunFormat): Generator<string> {
   if (format === 'json') {

@@ -6,13 +6,9 @@ export const HA_TYPE_KEYS = ['high-availability.type', 'high-availability', 'rec
 export const HA_STORAGE_DIR = 'high-availability.storageDir';
 export const CLUSTER_ID = 'kubernetes.cluster-id';
 export const K8S_NAMESPACE = 'kubernetes.namespace';
-export const HA_CLUSTER_ID = 'high-availability.cluster-id';
 export const NATIVE_JM_REPLICAS = 'kubernetes.jobmanager.replicas';
 
 export const K8S_HA_FACTORY = 'org.apache.flink.kubernetes.highavailability.KubernetesHaServicesFactory';
-
-/** Keys the operator's validating webhook forbids in a FlinkDeployment (it sets them itself). */
-export const OPERATOR_FORBIDDEN_KEYS = [CLUSTER_ID, K8S_NAMESPACE, HA_CLUSTER_ID] as const;
 
 /** Cluster-id format from KubernetesConfigOptions.CLUSTER_ID: at most 45 chars of `[a-z]([-a-z0-9]*[a-z0-9])`. */
 export const CLUSTER_ID_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;

@@ -71,7 +71,7 @@ async function buildTarget(request: PolicyRequest, ctx: PolicyContext, phase: Ph
   // never edit, so guarded objects are judged as they are.
   const draft = request.object && part ? editableCopy(request.object, first.shape) : request.object;
   const classified: Classified = part && draft && !wasHa ? classify(draft, patterns) : first;
-  const flink = await flinkViewOf(classified, draft, namespace, ctx.cluster, ctx.config);
+  const flink = await flinkViewOf(classified, draft, namespace, ctx.cluster);
   return { request, namespace, classified, draft, editablePart: part, old: request.oldObject, flink, config: ctx.config, cluster: ctx.cluster };
 }
 

@@ -1,6 +1,5 @@
 // Builds the view of a target's effective Flink configuration: which carriers it is read from (highest precedence
 // first), where writes go, and whether part of it lives somewhere the policy could not read.
-import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { configFileCarrier, containerCarrier, flinkConfigurationCarrier, layeredCarrier, type ConfigCarrier } from '../flink/config-carriers.ts';
 import { parseOperatorFlinkVersion, versionFromImage } from '../flink/version.ts';
@@ -13,7 +12,6 @@ export async function flinkViewOf(
   draft: KubeObject | null,
   namespace: string,
   cluster: ClusterView,
-  _config: WebhookConfig,
 ): Promise<FlinkConfigView | undefined> {
   if (!draft) return undefined;
   if (classified.shape === 'flinkdeployment' && isRecord(draft.spec)) {

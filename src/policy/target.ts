@@ -1,6 +1,5 @@
 // What a rule sees: the request, the recognised object, an editable draft of it, and (for Flink workloads) a
 // view of its effective Flink configuration. Built once per request by decide().
-import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { Classified } from '../flink/workload.ts';
@@ -51,14 +50,14 @@ export function isWorkload(t: Target): t is WorkloadTarget {
   return t.classified.shape === 'workload' && t.draft !== null;
 }
 
-export type PodBits = { podSpec: V1PodSpec; container: V1Container };
-
 /** A rule: an id, a title, the webhook phase of each half, and functions from target to findings. */
 export interface Rule {
   id: RuleId;
   title: string;
-  /** What breaks without the rule, in one sentence (reports and SARIF help). */
+  /** What breaks without the rule, in one sentence. */
   why: string;
+  /** What to do, in general (a finding's own `fix` is more specific): reports' rule-level help. */
+  help: string;
   /** Mutating half: may edit target.draft and report `mutated`, or deny a conflict. */
   mutate?: (t: Target) => Promise<Finding[]> | Finding[];
   /** Validating half: checks and guards; never edits. */

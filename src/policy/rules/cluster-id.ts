@@ -9,7 +9,8 @@ const FORMAT = `at most ${CLUSTER_ID_MAX_LENGTH} characters of [a-z]([-a-z0-9]*[
 
 export const clusterId: Rule = {
   id: 'cluster-id',
-  title: 'A valid kubernetes.cluster-id, shared by the processes of one cluster and unique in the namespace',
+  title: 'Cluster-id is valid and unique in its namespace',
+  help: 'Give every Flink cluster of a namespace its own kubernetes.cluster-id, the same for all of its processes.',
   why: 'The cluster-id names the HA ConfigMaps: processes that disagree never find their leader, and two clusters with one id overwrite each other\'s HA state.',
   mutate: (t) => {
     const f = t.flink;

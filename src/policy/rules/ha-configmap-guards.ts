@@ -24,6 +24,7 @@ function releaseMark(obj: KubeObject | null, t: Target): string | undefined {
 export const protectHaConfigMap: Rule = {
   id: 'protect-ha-configmap',
   title: 'HA ConfigMaps are deleted only by their owners',
+  help: 'Let Flink or the operator delete HA state, or annotate the ConfigMap as released first.',
   why: 'Deleting an HA ConfigMap drops the job graphs and checkpoint pointers: the restarted cluster cannot recover its jobs from the latest checkpoint.',
   validate: async (t) => {
     if (t.classified.shape !== 'ha-configmap') return [];
@@ -61,6 +62,7 @@ export const protectHaConfigMap: Rule = {
 export const noOwnerReference: Rule = {
   id: 'no-owner-reference',
   title: 'HA ConfigMaps carry no ownerReference',
+  help: 'Remove the ownerReference: the garbage collector deletes the HA ConfigMap (and the checkpoint pointers) with its owner.',
   why: 'With an ownerReference the garbage collector deletes the HA ConfigMap together with its owner, and the cluster cannot recover its jobs.',
   validate: (t) => {
     if (t.classified.shape !== 'ha-configmap' || t.request.operation === 'DELETE' || !t.draft) return [];
@@ -75,7 +77,8 @@ export const noOwnerReference: Rule = {
 
 export const noHaDataStrip: Rule = {
   id: 'no-ha-data-strip',
-  title: 'Only owners rewrite HA data',
+  title: 'HA data keys and labels are not stripped',
+  help: 'Do not apply stale copies of HA ConfigMaps; keep them out of git, Helm charts and Argo CD/Flux syncs.',
   why: 'A stale `kubectl apply` or a CD sync that removes or rewrites checkpoint pointers makes Flink recover from an old checkpoint, or not at all.',
   validate: (t) => {
     if (t.classified.shape !== 'ha-configmap' || t.request.operation !== 'UPDATE' || !t.draft || !t.old) return [];
@@ -100,7 +103,8 @@ export const noHaDataStrip: Rule = {
 
 export const protectNamespace: Rule = {
   id: 'protect-namespace',
-  title: 'Namespaces holding HA state are deleted only once released',
+  title: 'Namespaces holding HA state are not deleted',
+  help: 'Move or release the HA state (annotate the namespace as released) before deleting the namespace.',
   why: 'Deleting a namespace deletes every HA ConfigMap in it: all its Flink clusters lose their recovery state at once.',
   validate: async (t) => {
     if (t.classified.shape !== 'namespace' || t.request.operation !== 'DELETE') return [];

@@ -5,7 +5,8 @@ import { finding, type Rule } from '../target.ts';
 
 export const haEnabled: Rule = {
   id: 'ha-enabled',
-  title: 'Flink high availability is enabled',
+  title: 'Kubernetes HA is enabled',
+  help: 'Set high-availability.type: kubernetes in the Flink configuration the workload reads.',
   why: 'Without HA a JobManager failure loses every running job: nothing records the job graphs or the latest checkpoints.',
   mutate: (t) => {
     const f = t.flink;

@@ -5,7 +5,8 @@ import { finding, type Rule } from '../target.ts';
 
 export const haNamespace: Rule = {
   id: 'ha-namespace',
-  title: 'kubernetes.namespace is the workload\'s namespace (standalone)',
+  title: 'kubernetes.namespace matches the workload namespace',
+  help: 'Set kubernetes.namespace to the namespace the standalone cluster runs in.',
   why: 'Standalone Flink defaults kubernetes.namespace to `default`: its HA ConfigMaps land in the wrong namespace, or fail on RBAC.',
   mutate: (t) => {
     const f = t.flink;

@@ -7,6 +7,7 @@ import { isRecord } from '../../flink/workload.ts';
 export const haServiceAccount: Rule = {
   id: 'ha-service-account',
   title: 'Flink pods run as a ServiceAccount that may manage ConfigMaps',
+  help: 'Run JobManagers and TaskManagers as the HA ServiceAccount and bind it a Role with get/list/watch/create/update/delete on configmaps.',
   why: 'Flink HA reads and writes ConfigMaps from inside the JobManager and TaskManager pods; the default ServiceAccount may not, and HA fails at start-up.',
   mutate: async (t) => {
     const slot = serviceAccountSlot(t);

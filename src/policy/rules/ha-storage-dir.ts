@@ -4,7 +4,8 @@ import { finding, type Rule, type Target } from '../target.ts';
 
 export const haStorageDir: Rule = {
   id: 'ha-storage-dir',
-  title: 'high-availability.storageDir is set',
+  title: 'HA storage directory is set',
+  help: 'Set high-availability.storageDir to a shared file system (s3://, hdfs://, gs://, abfs://).',
   why: 'Flink HA refuses to start without a storage directory: job graphs and checkpoint metadata live there and the HA ConfigMaps only point at them.',
   mutate: (t) => {
     const f = t.flink;

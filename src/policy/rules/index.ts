@@ -23,8 +23,8 @@ export const RULES: readonly Rule[] = [
   protectNamespace,
 ];
 
-/** Id, title and why of every rule, plus policy-error: for reports (SARIF rules, JUnit, tables). */
-export const RULE_CATALOGUE: ReadonlyArray<{ id: string; title: string; why: string }> = [
-  ...RULES.map(({ id, title, why }) => ({ id, title, why })),
-  { id: 'policy-error', title: 'The policy could read the object', why: 'An object the policy cannot read cannot be made HA-safe; destructive requests on it are refused.' },
+/** Title and help of every rule, plus policy-error: for reports that describe rules apart from findings. */
+export const RULE_CATALOGUE: ReadonlyArray<{ id: Rule['id']; title: string; help: string }> = [
+  ...RULES.map(({ id, title, help }) => ({ id, title, help })),
+  { id: 'policy-error', title: 'The policy could not judge the object', help: 'Fix the object so that it parses (the message names the field), or report a bug.' },
 ];

@@ -10,6 +10,7 @@ const POD_IP = 'POD_IP';
 export const podIpAddress: Rule = {
   id: 'pod-ip-address',
   title: 'Standalone JobManagers advertise their pod IP',
+  help: 'Add env POD_IP from status.podIP and pass $(POD_IP) as the JobManager host argument.',
   why: 'With HA, Flink publishes the leader\'s address in the HA ConfigMap; a Service name there points every TaskManager at whichever JobManager the Service picks.',
   mutate: (t) => {
     if (!isWorkload(t)) return [];

@@ -7,7 +7,8 @@ import type { Finding } from '../types.ts';
 
 export const standbyJobManagers: Rule = {
   id: 'standby-jobmanagers',
-  title: 'Standby JobManagers run beside the leader',
+  title: 'Standby JobManagers are configured',
+  help: 'Run at least two JobManagers (spec.jobManager.replicas, kubernetes.jobmanager.replicas or the JobManager replicas).',
   why: 'With one JobManager, its failure stops every job until Kubernetes restarts it; a standby takes over in seconds.',
   mutate: (t) => {
     const min = t.config.minJobManagers;
