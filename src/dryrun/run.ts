@@ -5,7 +5,7 @@ import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { decide } from '../policy/decide.ts';
 import type { ClusterView, Finding, Operation, Requester } from '../policy/types.ts';
-import type { ManifestDocument, ManifestError } from '../sources/manifests.ts';
+import { manifestProblem, type ManifestDocument, type ManifestError } from '../sources/manifests.ts';
 import { manifestClusterView } from './manifest-cluster-view.ts';
 
 export interface DryRunResult {
@@ -43,7 +43,7 @@ export async function dryRun(documents: ManifestDocument[], readErrors: Manifest
   const errors = [...readErrors];
   const valid: Array<ManifestDocument & { namespace: string }> = [];
   for (const doc of documents) {
-    const problem = problemOf(doc.object);
+    const problem = manifestProblem(doc.object);
     if (problem) errors.push({ file: doc.source.file, line: doc.source.line, message: problem });
     else valid.push({ ...doc, namespace: doc.object.metadata?.namespace ?? (doc.object.kind === 'Namespace' ? '' : options.defaultNamespace) });
   }
@@ -84,14 +84,4 @@ export async function dryRun(documents: ManifestDocument[], readErrors: Manifest
 
 function rank(obj: KubeObject): number {
   return obj.kind === 'Namespace' ? 0 : obj.kind === 'ConfigMap' || obj.kind === 'ServiceAccount' ? 1 : 2;
-}
-
-/** A document that is not a Kubernetes object the API server would accept. */
-function problemOf(obj: KubeObject): string | undefined {
-  if (typeof obj.kind !== 'string' || obj.kind === '') return 'not a Kubernetes object: no kind';
-  if (typeof obj.apiVersion !== 'string' || obj.apiVersion === '') return `${obj.kind}: no apiVersion`;
-  if (typeof obj.metadata !== 'object' || obj.metadata === null || (!obj.metadata.name && !obj.metadata.generateName)) {
-    return `${obj.kind}: no metadata.name`;
-  }
-  return undefined;
 }

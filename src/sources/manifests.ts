@@ -194,6 +194,16 @@ function documentStartLines(text: string): DocumentStart[] {
   });
 }
 
+/** Why a document is not a Kubernetes object the API server would accept (dry-run and audit skip it), if it is not. */
+export function manifestProblem(obj: KubeObject): string | undefined {
+  if (typeof obj.kind !== 'string' || obj.kind === '') return 'not a Kubernetes object: no kind';
+  if (typeof obj.apiVersion !== 'string' || obj.apiVersion === '') return `${obj.kind}: no apiVersion`;
+  if (typeof obj.metadata !== 'object' || obj.metadata === null || (!obj.metadata.name && !obj.metadata.generateName)) {
+    return `${obj.kind}: no metadata.name`;
+  }
+  return undefined;
+}
+
 function errnoMessage(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
   if (e.code === 'ENOENT') return 'no such file or directory';

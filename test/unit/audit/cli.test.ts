@@ -76,6 +76,14 @@ describe('audit CLI exit codes', () => {
     assertNoStack(r);
   });
 
+  it('2 for a document that is no Kubernetes object (as dry-run), with file and line, the rest still audited', () => {
+    const r = audit(['-', '-o', 'json'], `foo: bar\n---\n${unrelated}`);
+    assert.equal(r.status, 2);
+    assert.match(r.stderr, /-:1: not a Kubernetes object: no kind/);
+    assert.equal(JSON.parse(r.stdout).summary.objects, 1);
+    assertNoStack(r);
+  });
+
   // Each row: flags that make no sense together, and the message that says so.
   const usage: Array<[string[], RegExp]> = [
     [[], /nothing to audit/],
