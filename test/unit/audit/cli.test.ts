@@ -126,11 +126,9 @@ describe('audit --cluster when the cluster cannot be asked', () => {
     silent = createServer((s) => sockets.push(s));
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     silentPort = (silent.address() as { port: number }).port;
-    // A port that was free a moment ago: nothing listens there.
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    closedPort = (probe.address() as { port: number }).port;
-    await new Promise<void>((r) => probe.close(() => r()));
+    // Port 1 (tcpmux): nothing listens there. A port that was merely free a moment ago is not safe: test files run
+    // in parallel, and one of their servers took it once (a fresh-clone CI run got a 404 instead of a refusal).
+    closedPort = 1;
   });
 
   after(() => {
