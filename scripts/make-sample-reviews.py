@@ -5,7 +5,7 @@ import copy, json, os
 out = os.path.join(os.path.dirname(__file__), '..', 'test', 'fixtures', 'reviews')
 NS = 'flink-jobs'
 
-def review(uid, kind, resource, op, obj, old=None, user='jane@example.com', groups=('system:authenticated',), dry=False, name=None):
+def review(uid, kind, resource, op, obj, old=None, user='jane@example.com', groups=('system:authenticated',), dry=False, name=None, extra=None):
     g, _, v = kind[0].rpartition('/')
     rg, _, rv = resource[0].rpartition('/')
     o = obj or old
@@ -20,7 +20,7 @@ def review(uid, kind, resource, op, obj, old=None, user='jane@example.com', grou
             'name': name if name is not None else o['metadata'].get('name', ''),
             'namespace': o['metadata'].get('namespace', ''),
             'operation': op,
-            'userInfo': {'username': user, 'groups': list(groups)},
+            'userInfo': {'username': user, 'groups': list(groups), **({'extra': extra} if extra else {})},
             'object': obj, 'oldObject': old, 'dryRun': dry,
             'options': {'apiVersion': 'meta.k8s.io/v1', 'kind': {'CREATE': 'CreateOptions', 'UPDATE': 'UpdateOptions', 'DELETE': 'DeleteOptions'}[op]},
         },
@@ -89,7 +89,10 @@ files = {
     'ha-configmap-delete.json': review('0d1f1a5e-6f1b-4f4b-9c1a-000000000006', ('v1', 'ConfigMap'), ('v1', 'configmaps'), 'DELETE', None, ha_cm),
     'ha-configmap-delete-dry-run.json': review('0d1f1a5e-6f1b-4f4b-9c1a-000000000007', ('v1', 'ConfigMap'), ('v1', 'configmaps'), 'DELETE', None, ha_cm, dry=True),
     'ha-configmap-delete-by-flink.json': review('0d1f1a5e-6f1b-4f4b-9c1a-000000000008', ('v1', 'ConfigMap'), ('v1', 'configmaps'), 'DELETE', None, ha_cm,
-                                                user=f'system:serviceaccount:{NS}:flink', groups=('system:serviceaccounts', f'system:serviceaccounts:{NS}', 'system:authenticated')),
+                                                user=f'system:serviceaccount:{NS}:flink', groups=('system:serviceaccounts', f'system:serviceaccounts:{NS}', 'system:authenticated'),
+                                                # a pod's own token: the API server names the pod it is bound to
+                                                extra={'authentication.kubernetes.io/pod-name': ['flink-jobmanager-7d9c8f6b5-x2x7q'],
+                                                       'authentication.kubernetes.io/pod-uid': ['8e3c0b7a-2b7f-4c9a-8e1d-3f6b2a9c4e70']}),
     'namespace-delete.json': review('0d1f1a5e-6f1b-4f4b-9c1a-000000000009', ('v1', 'Namespace'), ('v1', 'namespaces'), 'DELETE', None, ha_ns),
 }
 for name, body in files.items():

@@ -42,14 +42,28 @@ export function parseReview(body: string): ParseResult {
 export function toPolicyRequest(request: AdmissionRequest): PolicyRequest {
   const user = request.userInfo ?? {};
   const groups = Array.isArray(user.groups) ? user.groups.filter((g): g is string => typeof g === 'string') : undefined;
+  const extra = extraOf(user.extra);
+  const kind = isRecord(request.kind) && typeof request.kind.kind === 'string' ? request.kind.kind : undefined;
   return {
     operation: request.operation,
     object: isKubeObject(request.object) ? request.object : null,
     oldObject: isKubeObject(request.oldObject) ? request.oldObject : null,
     ...(request.namespace ? { namespace: request.namespace } : {}),
-    requester: { username: typeof user.username === 'string' ? user.username : '', ...(groups ? { groups } : {}) },
+    requester: { username: typeof user.username === 'string' ? user.username : '', ...(groups ? { groups } : {}), ...(extra ? { extra } : {}) },
     dryRun: request.dryRun === true,
+    ...(kind ? { kind } : {}),
+    ...(typeof request.name === 'string' && request.name !== '' ? { name: request.name } : {}),
   };
+}
+
+/** userInfo.extra as string lists; anything else in it is dropped (it can only weaken a claim, never make one). */
+function extraOf(extra: unknown): Record<string, string[]> | undefined {
+  if (!isRecord(extra)) return undefined;
+  const out: Record<string, string[]> = {};
+  for (const [k, v] of Object.entries(extra)) {
+    if (Array.isArray(v)) out[k] = v.filter((s): s is string => typeof s === 'string');
+  }
+  return out;
 }
 
 /** What a log line or metric may say about the reviewed object: identity only, never data. */

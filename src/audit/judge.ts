@@ -3,7 +3,8 @@
 import { decide } from '../policy/decide.ts';
 import type { PolicyContext, PolicyRequest } from '../policy/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
-import { haConfigMapClusterId } from '../flink/ha-configmap.ts';
+import { haConfigMapClusterId, looksLikeHaState } from '../flink/ha-configmap.ts';
+import { markKeysOf } from '../policy/ha-owned-fields.ts';
 import { flinkWorkloadOf } from './flink-workloads.ts';
 import type { AuditFinding } from './types.ts';
 
@@ -12,6 +13,8 @@ export interface AuditItem {
   /** Where a manifest came from (folder audits). */
   file?: string;
   line?: number;
+  /** Read from the live cluster (stored), rather than a manifest that would be applied. */
+  stored?: boolean;
 }
 
 /** The requester the policy sees: nobody's ServiceAccount, so no owner privilege applies. */
@@ -42,7 +45,12 @@ export async function judgeObject(item: AuditItem, ctx: PolicyContext, defaultNa
   const namespace = namespaced ? (obj.metadata?.namespace ?? defaultNamespace) : undefined;
   // The policy reads the object's namespace from the object too: give it the one it would land in.
   const object = namespaced && obj.metadata?.namespace === undefined ? { ...obj, metadata: { ...obj.metadata, namespace } } : obj;
-  const request: PolicyRequest = { operation: 'CREATE', object, oldObject: null, namespace, requester: AUDIT_REQUESTER, dryRun: true };
+  // A manifest is judged as the CREATE it would be. Stored HA state is judged as it is (a write that changes
+  // nothing): it is no write by the auditor, and the whole-cluster checks report what is wrong with it.
+  const asStored = item.stored === true && looksLikeHaState(object, markKeysOf(ctx.config));
+  const request: PolicyRequest = asStored
+    ? { operation: 'UPDATE', object, oldObject: object, namespace, requester: AUDIT_REQUESTER, dryRun: true }
+    : { operation: 'CREATE', object, oldObject: null, namespace, requester: AUDIT_REQUESTER, dryRun: true };
   const where = {
     kind: obj.kind ?? '(no kind)',
     apiVersion: obj.apiVersion,

@@ -57,7 +57,7 @@ function keyOf(f: AuditFinding): string {
 /** A live audit of what `readCluster` listed; missing permissions become `audit-permission` findings. */
 export async function auditCluster(read: ClusterRead, config: WebhookConfig): Promise<AuditReport> {
   const defaultNamespace = read.namespaces === 'all' ? 'default' : (read.namespaces[0] ?? 'default');
-  const audited = await auditItems(read.items, config, undefined, read.extras, defaultNamespace);
+  const audited = await auditItems(read.items.map((i) => ({ ...i, stored: true })), config, undefined, read.extras, defaultNamespace);
   const permissions: AuditFinding[] = read.missing.map((m) => ({
     rule: 'audit-permission',
     action: 'unchecked',

@@ -14,6 +14,7 @@ interface DryRunFlags {
   operation: Operation;
   user: string;
   group: string[];
+  pod?: string;
   namespace: string;
   config?: string;
 }
@@ -27,13 +28,15 @@ export function registerDryRun(program: Command): void {
     .addOption(new Option('--operation <op>', 'the admission operation to judge').choices(['CREATE', 'UPDATE', 'DELETE']).default('CREATE'))
     .option('--user <name>', 'the requesting user (e.g. system:serviceaccount:flink-jobs:flink)', 'dry-run-user')
     .option('--group <group>', 'a group of the requesting user (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--pod <name>', 'the requester\'s token is bound to this Pod, as a pod\'s own ServiceAccount token is (what proves a Flink or operator ServiceAccount)')
     .option('-n, --namespace <ns>', 'namespace of objects that name none', 'default')
     .option('--config <file>', 'webhook config file (YAML)')
     .addHelpText('after', `
 Examples:
   flink-ha-webhook dry-run manifests/flink/            # the patched manifests, with the rules that fired
   helm template my-flink ./chart | flink-ha-webhook dry-run - -o diff
-  flink-ha-webhook dry-run ha-cm.yaml --operation DELETE --user alice   # would alice's delete be allowed?`)
+  flink-ha-webhook dry-run ha-cm.yaml --operation DELETE --user alice   # would alice's delete be allowed?
+  flink-ha-webhook dry-run ha-cm.yaml --operation DELETE --user system:serviceaccount:default:flink --pod jm-0   # Flink's own cleanup`)
     .action(async (inputs: string[], flags: DryRunFlags) => {
       process.exitCode = await runDryRun(inputs, flags);
     });
@@ -58,7 +61,7 @@ async function runDryRun(inputs: string[], flags: DryRunFlags): Promise<number> 
   const out = await dryRun(read.documents, read.errors, {
     config: loaded.config,
     operation: flags.operation,
-    requester: { username: flags.user, groups: flags.group },
+    requester: { username: flags.user, groups: flags.group, ...(flags.pod ? { extra: { 'authentication.kubernetes.io/pod-name': [flags.pod] } } : {}) },
     defaultNamespace: flags.namespace,
   });
   for (const chunk of formatDryRunChunks(out.results, flags.output)) process.stdout.write(chunk);

@@ -24,6 +24,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'int' | 'lis
   FLINK_HA_MIN_JOBMANAGERS: { path: ['minJobManagers'], type: 'int' },
   FLINK_HA_EXCLUDED_NAMESPACES: { path: ['excludedNamespaces'], type: 'list' },
   FLINK_HA_MODE: { path: ['mode'], type: 'string' },
+  FLINK_HA_GUARD_MODE: { path: ['guardMode'], type: 'string' },
   FLINK_HA_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   FLINK_HA_CERT_DIR: { path: ['tls', 'certDir'], type: 'string' },
   FLINK_HA_HOST: { path: ['server', 'host'], type: 'string' },

@@ -28,6 +28,17 @@ export interface WebhookConfig {
   exemptReasonAnnotation: string;
   releaseAnnotation: string;
   modeLabel: string;
+  /**
+   * Mode of the HA guards (HA ConfigMaps, namespaces holding them). Taken from this config only: namespace and
+   * object labels, which namespace users can set, never switch the guards off. `warn`/`audit` are for a staged rollout.
+   */
+  guardMode: Mode;
+  /**
+   * An owner ServiceAccount (HA or operator) counts as an owner only with a pod-bound token
+   * (userInfo.extra["authentication.kubernetes.io/pod-name"]), as Flink's and the operator's pods carry: an
+   * impersonated ServiceAccount (`--as`) or a token minted with `kubectl create token` is judged as anyone else.
+   */
+  requirePodBoundToken: boolean;
   /** How mutation failures are answered: `Ignore` allows with a warning, `Fail` denies. */
   mutationFailurePolicy: FailurePolicy;
   tls: { certDir: string; certFile: string; keyFile: string; caFile: string; reloadIntervalMs: number };
@@ -41,7 +52,16 @@ export interface WebhookConfig {
      * Service's endpoints drop this pod first; bounded by shutdownDeadlineMs. */
     drainDelayMs: number;
     keepAliveTimeoutMs: number;
+    /** Time to receive a request's headers, and the whole request: within the API server's 30 s webhook call. */
     headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    /** A TLS handshake not finished in this time is dropped (node's default is 120 s). */
+    tlsHandshakeTimeoutMs: number;
+    /**
+     * Most bytes of review bodies held at once (received, parsed or being answered); a review that would go past
+     * it is answered 429 at once, so a flood of 7 MiB reviews cannot take the webhook past its memory limit.
+     */
+    maxInflightBodyBytes: number;
   };
   logLevel: LogLevel;
   /** Namespace the webhook itself runs in: always excluded. */

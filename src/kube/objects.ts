@@ -25,3 +25,9 @@ export function describeObject(obj: KubeObject | null | undefined): string {
   const ns = obj.metadata?.namespace;
   return `${obj.kind ?? '?'} ${ns ? `${ns}/` : ''}${obj.metadata?.name ?? obj.metadata?.generateName ?? '(unnamed)'}`;
 }
+
+/** metadata.ownerReferences as sent: untrusted, so a non-list reads as none (and the guards see it as a change). */
+export function ownerReferencesOf(obj: KubeObject | null | undefined): unknown[] {
+  const refs: unknown = obj?.metadata?.ownerReferences;
+  return Array.isArray(refs) ? refs : [];
+}

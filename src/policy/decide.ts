@@ -4,7 +4,9 @@ import type { Operation as JsonPatchOperation } from 'fast-json-patch';
 import { diffJson } from './json-diff.ts';
 import { describeObject, type KubeObject } from '../kube/objects.ts';
 import { classify, isRecord, type Classified } from '../flink/workload.ts';
-import { isHaConfigMap } from '../flink/ha-configmap.ts';
+import { looksLikeHaState } from '../flink/ha-configmap.ts';
+import { markKeysOf } from './ha-owned-fields.ts';
+import { checkReviewShape } from './review-shape.ts';
 import { RULES } from './rules/index.ts';
 import { flinkViewOf } from './flink-view.ts';
 import { resolveMode, type Exemption } from './modes.ts';
@@ -16,6 +18,20 @@ const imagePatternCache = new WeakMap<string[], RegExp[]>();
 export async function decide(request: PolicyRequest, ctx: PolicyContext, phase: Phase = 'both'): Promise<Decision> {
   const subjectObj = request.object ?? request.oldObject;
   const subject = describeObject(subjectObj);
+  if (phase !== 'mutate') {
+    // Before anything reads the objects: a review whose objects do not match it is refused (fail closed).
+    let odd: Finding | undefined;
+    try {
+      odd = await checkReviewShape(request, ctx.config, ctx.cluster);
+    } catch (err) {
+      odd = finding('policy-error', 'denied', `could not check the shape of the review of ${subject}: ${messageOf(err)}`);
+    }
+    if (odd) {
+      const excluded = request.namespace !== undefined && ctx.config.excludedNamespaces.includes(request.namespace);
+      return assemble(request, bareTarget(request, ctx), [odd], ctx.config.guardMode,
+        excluded ? { reason: `namespace ${request.namespace} is excluded in the webhook config` } : undefined, subject);
+    }
+  }
   let target: Target;
   try {
     target = await buildTarget(request, ctx, phase);
@@ -61,8 +77,10 @@ async function buildTarget(request: PolicyRequest, ctx: PolicyContext, phase: Ph
   const namespace = request.namespace || obj?.metadata?.namespace || (obj?.kind === 'Namespace' ? (obj.metadata?.name ?? '') : 'default');
   const patterns = imagePatternsOf(ctx.config.imagePatterns);
   // Most objects are nothing to Flink: classify the original first and copy only what rules may edit.
-  // An UPDATE that strips the HA labels makes the new object look ordinary: judge it as the HA ConfigMap it was.
-  const wasHa = request.object?.kind === 'ConfigMap' && isHaConfigMap(request.oldObject);
+  // HA state before or after the write is judged as HA state: an UPDATE that strips the HA labels makes the new
+  // object look ordinary, and a CREATE or UPDATE can plant content Flink would take for its own.
+  const marks = markKeysOf(ctx.config);
+  const wasHa = looksLikeHaState(request.object, marks) || looksLikeHaState(request.oldObject, marks);
   const first: Classified = wasHa ? { shape: 'ha-configmap' } : classify(request.object ?? request.oldObject ?? {}, patterns);
   // The validating webhook never edits: it judges the object as sent, with no copy.
   const part = phase === 'validate' ? undefined : EDITABLE_PART[first.shape];
@@ -127,11 +145,15 @@ function errorDecision(request: PolicyRequest, phase: Phase, ctx: PolicyContext,
   // Validation protects HA data: fail closed. Mutation follows the configured failure policy.
   const action = phase === 'mutate' ? mutationErrorAction(ctx) : 'denied';
   const f = finding('policy-error', action, message, 'fix the object so it is a readable Kubernetes object');
-  const target: Target = {
+  return assemble(request, bareTarget(request, ctx), [f], 'enforce', undefined, subject);
+}
+
+/** A target for a decision taken before the objects were read. */
+function bareTarget(request: PolicyRequest, ctx: PolicyContext): Target {
+  return {
     request, namespace: request.namespace ?? '', classified: { shape: 'other' }, draft: null, old: request.oldObject,
     config: ctx.config, cluster: ctx.cluster,
   };
-  return assemble(request, target, [f], 'enforce', undefined, subject);
 }
 
 function mutationErrorAction(ctx: PolicyContext): Finding['action'] {

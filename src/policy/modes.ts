@@ -14,14 +14,16 @@ export async function resolveMode(t: Target): Promise<{ mode: Mode; exemption?: 
   if (config.excludedNamespaces.includes(t.namespace)) {
     return { mode: 'audit', exemption: { reason: `namespace ${t.namespace} is excluded in the webhook config` } };
   }
-  // HA ConfigMaps and Namespaces have their own, guarded way out (the release annotation).
+  // The HA guards answer to the webhook's own config only: a label that anyone with namespace rights can set must
+  // not switch off what protects the namespace's HA state. Their way out is the guarded release annotation.
   const guarded = t.classified.shape === 'ha-configmap' || t.classified.shape === 'namespace';
+  if (guarded) return { mode: config.guardMode };
   const obj = t.draft ?? t.old;
   if (!guarded && obj?.metadata?.labels?.[config.exemptLabel] === 'true') {
     return { mode: 'enforce', exemption: { reason: reasonOf(obj.metadata.annotations?.[config.exemptReasonAnnotation]) } };
   }
   const meta = t.classified.shape === 'namespace' ? undefined : await t.cluster.namespaceMeta(t.namespace);
-  if (meta?.labels[config.exemptLabel] === 'true' && t.classified.shape !== 'ha-configmap') {
+  if (meta?.labels[config.exemptLabel] === 'true') {
     return { mode: 'enforce', exemption: { reason: `namespace ${t.namespace}: ${reasonOf(meta.annotations[config.exemptReasonAnnotation])}` } };
   }
   const label = meta?.labels[config.modeLabel] as Mode | undefined;

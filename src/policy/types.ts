@@ -12,6 +12,8 @@ export type Phase = 'mutate' | 'validate' | 'both';
 export interface Requester {
   username: string;
   groups?: string[];
+  /** userInfo.extra: e.g. `authentication.kubernetes.io/pod-name` on a pod-bound ServiceAccount token. */
+  extra?: Record<string, string[]>;
 }
 
 export interface PolicyRequest {
@@ -24,6 +26,12 @@ export interface PolicyRequest {
   namespace?: string;
   requester: Requester;
   dryRun: boolean;
+  /**
+   * What the API server says is under review (request.kind.kind, request.name), when the request came through
+   * the webhook: lets the policy notice a review whose objects do not match it.
+   */
+  kind?: string;
+  name?: string;
 }
 
 export type RuleId =

@@ -71,8 +71,12 @@ export const TEMPLATE_CONFIG = (overrides: Record<string, unknown> = {}): Webhoo
 
 export const PERSON: Requester = { username: 'alice@example.com', groups: ['developers', 'system:authenticated'] };
 export const ADMIN: Requester = { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
-export const FLINK_SA: Requester = { username: 'system:serviceaccount:default:flink', groups: ['system:serviceaccounts'] };
-export const OPERATOR_SA: Requester = { username: 'system:serviceaccount:flink-operator:flink-operator', groups: ['system:serviceaccounts'] };
+/** A pod's own token: the API server adds the pod it is bound to (what proves an owner ServiceAccount). */
+export const podBound = (pod: string) => ({ 'authentication.kubernetes.io/pod-name': [pod], 'authentication.kubernetes.io/pod-uid': ['0c7c2b36-1111-4a4a-9c9c-000000000001'] });
+export const FLINK_SA: Requester = { username: 'system:serviceaccount:default:flink', groups: ['system:serviceaccounts', 'system:serviceaccounts:default'], extra: podBound('orders-etl-jobmanager-0') };
+export const OPERATOR_SA: Requester = { username: 'system:serviceaccount:flink-operator:flink-operator', groups: ['system:serviceaccounts'], extra: podBound('flink-kubernetes-operator-5d8f') };
+/** The Flink ServiceAccount's name with no pod behind it: `kubectl --as=...` or a token from `kubectl create token flink`. */
+export const FLINK_SA_IMPERSONATED: Requester = { username: 'system:serviceaccount:default:flink', groups: ['system:serviceaccounts', 'system:serviceaccounts:default'] };
 export const GC: Requester = { username: 'system:serviceaccount:kube-system:generic-garbage-collector', groups: ['system:serviceaccounts'] };
 export const ARGOCD: Requester = { username: 'system:serviceaccount:argocd:argocd-application-controller', groups: ['system:serviceaccounts'] };
 

@@ -7,7 +7,10 @@ import { haStorageDir } from './ha-storage-dir.ts';
 import { standbyJobManagers } from './standby-jobmanagers.ts';
 import { podIpAddress } from './pod-ip-address.ts';
 import { haServiceAccount } from './ha-service-account.ts';
-import { noHaDataStrip, noOwnerReference, protectHaConfigMap, protectNamespace } from './ha-configmap-guards.ts';
+import { protectHaConfigMap } from './protect-ha-configmap.ts';
+import { noOwnerReference } from './no-owner-reference.ts';
+import { noHaDataStrip } from './no-ha-data-strip.ts';
+import { protectNamespace } from './protect-namespace.ts';
 
 export const RULES: readonly Rule[] = [
   haEnabled,

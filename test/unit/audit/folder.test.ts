@@ -13,12 +13,14 @@ describe('folder audit', () => {
   it('finds what only the set of files shows, each with rule, object, file and line', async () => {
     const report = await auditManifests({ inputs: [`${fixtures}upstream`, `${fixtures}cases`], config });
     const denied = report.findings
-      .filter((f) => f.action === 'denied' && (f.rule === 'no-owner-reference' || (f.rule === 'cluster-id' && f.namespace === 'team-bi')))
+      .filter((f) => f.action === 'denied' && (f.rule === 'no-owner-reference' || f.rule === 'no-ha-data-strip' || (f.rule === 'cluster-id' && f.namespace === 'team-bi')))
       .map((f) => `${f.rule} ${f.kind} ${f.namespace}/${f.name} ${f.file!.slice(fixtures.length)}:${f.line}`)
       .sort();
     assert.deepEqual(denied, [
       'cluster-id Deployment team-bi/analytics-blue-jobmanager cases/shared-cluster-id.yaml:3',
       'cluster-id Deployment team-bi/analytics-green-jobmanager cases/shared-cluster-id.yaml:29',
+      // An HA ConfigMap in a folder of manifests is a CREATE waiting to happen: only Flink may write HA state.
+      'no-ha-data-strip ConfigMap team-pay/payments-cluster-config-map cases/ha-configmap-owned.yaml:3',
       'no-owner-reference ConfigMap team-pay/payments-cluster-config-map cases/ha-configmap-owned.yaml:3',
     ]);
   });
@@ -67,6 +69,7 @@ describe('folder audit of the upstream manifests and the fixtures, with the real
       // cases: an owned HA ConfigMap; two clusters sharing a cluster-id (the policy would also pin it, the
       // whole-set check sees the clash); a compliant FlinkDeployment (only what offline cannot check); an exempt one.
       'no-owner-reference denied ConfigMap team-pay/payments-cluster-config-map cases/ha-configmap-owned.yaml:3',
+      'no-ha-data-strip denied ConfigMap team-pay/payments-cluster-config-map cases/ha-configmap-owned.yaml:3',
       'cluster-id denied Deployment team-bi/analytics-blue-jobmanager cases/shared-cluster-id.yaml:3',
       'cluster-id mutated Deployment team-bi/analytics-blue-jobmanager cases/shared-cluster-id.yaml:3',
       'cluster-id unchecked Deployment team-bi/analytics-blue-jobmanager cases/shared-cluster-id.yaml:3',

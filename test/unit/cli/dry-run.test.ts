@@ -62,7 +62,7 @@ describe('flink-ha-webhook dry-run', () => {
     assert.equal(person.code, 1);
     assert.ok((JSON.parse(person.stdout) as any[]).every((e) => !e.allowed && e.object === null));
     assert.match(person.stderr, /DENIED ConfigMap default\/orders-etl-cluster-config-map .*\[protect-ha-configmap\]/);
-    const flink = run([file, '--operation', 'DELETE', '--user', 'system:serviceaccount:default:flink', '-o', 'json']);
+    const flink = run([file, '--operation', 'DELETE', '--user', 'system:serviceaccount:default:flink', '--pod', 'orders-etl-jobmanager-0', '-o', 'json']);
     assert.equal(flink.code, 0, flink.stderr);
   });
 

@@ -1,0 +1,129 @@
+// The allow-list behind the HA ConfigMap guards. Of an HA ConfigMap, a non-owner may change only labels and
+// annotations that are neither Flink's nor the webhook's; everything else is the owners' alone. This module
+// projects an object onto what it owns and names each owned field that a write changes, with the rule it is for.
+import type { WebhookConfig } from '../config/types.ts';
+import { FLINK_HA_LABEL_KEYS, LEADER_ANNOTATION, stringMap, type HaMarkKeys } from '../flink/ha-configmap.ts';
+import type { KubeObject } from '../kube/objects.ts';
+import type { RuleId } from './types.ts';
+
+/** The webhook's own prefix: every `flink-ha.io/*` label and annotation is the webhook's to read. */
+const WEBHOOK_PREFIX = 'flink-ha.io/';
+/** Who the object is (immutable on UPDATE, chosen by the creator on CREATE): not content. */
+const IDENTITY = new Set(['apiVersion', 'kind']);
+const IDENTITY_META = new Set(['name', 'namespace', 'generateName']);
+/**
+ * Written by the API server, not by the request (resourceVersion, uid...), or bookkeeping nobody reads for HA
+ * (managedFields: which field manager last wrote what).
+ */
+const SERVER_META = new Set(['resourceVersion', 'uid', 'creationTimestamp', 'generation', 'selfLink', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields']);
+
+export interface OwnedChange {
+  /** JSON pointer of the owned field (`/data/checkpointID-0000000000000000042`, `/metadata/labels/app`, `/immutable`). */
+  path: string;
+  /** The guard that names it: ownerReferences → no-owner-reference, marks → protect-ha-configmap, the rest → no-ha-data-strip. */
+  rule: RuleId;
+  change: 'added' | 'removed' | 'changed';
+}
+
+export function markKeysOf(config: WebhookConfig): HaMarkKeys {
+  return {
+    markLabels: [config.exemptLabel, config.modeLabel],
+    markAnnotations: [config.releaseAnnotation, config.exemptReasonAnnotation],
+  };
+}
+
+/** A label or annotation key a non-owner may not touch on HA state. */
+function isProtectedKey(key: string, kind: 'labels' | 'annotations', config: WebhookConfig): boolean {
+  if (key.startsWith(WEBHOOK_PREFIX)) return true;
+  const marks = markKeysOf(config);
+  if (kind === 'labels') return (FLINK_HA_LABEL_KEYS as readonly string[]).includes(key) || marks.markLabels.includes(key);
+  return key === LEADER_ANNOTATION || marks.markAnnotations.includes(key);
+}
+
+function isMarkKey(key: string, kind: 'labels' | 'annotations', config: WebhookConfig): boolean {
+  const marks = markKeysOf(config);
+  return key.startsWith(WEBHOOK_PREFIX) || (kind === 'labels' ? marks.markLabels : marks.markAnnotations).includes(key);
+}
+
+/**
+ * The owned part of an object as path -> canonical JSON. An allow-list: every field is owned unless it is
+ * identity, server bookkeeping, or a label/annotation that is neither Flink's nor the webhook's. Fields the
+ * policy has never heard of are owned too.
+ */
+export function ownedFields(obj: KubeObject | null | undefined, config: WebhookConfig): Map<string, string> {
+  const out = new Map<string, string>();
+  if (!obj) return out;
+  for (const [key, value] of Object.entries(obj)) {
+    if (IDENTITY.has(key) || key === 'metadata' || value === undefined) continue;
+    // data and binaryData key by key, so a message names the pointer that changed.
+    if ((key === 'data' || key === 'binaryData') && isRecord(value)) {
+      for (const [k, v] of Object.entries(value)) out.set(`/${key}/${escape(k)}`, canonical(v));
+      continue;
+    }
+    out.set(`/${escape(key)}`, canonical(value));
+  }
+  const meta: unknown = obj.metadata;
+  if (meta === undefined || meta === null) return out;
+  if (!isRecord(meta)) {
+    out.set('/metadata', canonical(meta));
+    return out;
+  }
+  for (const [key, value] of Object.entries(meta)) {
+    if (IDENTITY_META.has(key) || SERVER_META.has(key) || value === undefined) continue;
+    if ((key === 'labels' || key === 'annotations') && isRecord(value)) {
+      for (const [k, v] of Object.entries(value)) {
+        if (isProtectedKey(k, key, config)) out.set(`/metadata/${key}/${escape(k)}`, canonical(v));
+      }
+      continue;
+    }
+    out.set(`/metadata/${escape(key)}`, canonical(value));
+  }
+  return out;
+}
+
+/** Every owned field that differs between the stored object (null on CREATE) and the written one. */
+export function ownedChanges(before: KubeObject | null | undefined, after: KubeObject | null | undefined, config: WebhookConfig): OwnedChange[] {
+  const a = ownedFields(before, config);
+  const b = ownedFields(after, config);
+  const changes: OwnedChange[] = [];
+  for (const [path, value] of a) {
+    const next = b.get(path);
+    if (next === undefined) changes.push({ path, rule: ruleOf(path, config), change: 'removed' });
+    else if (next !== value) changes.push({ path, rule: ruleOf(path, config), change: 'changed' });
+  }
+  for (const path of b.keys()) if (!a.has(path)) changes.push({ path, rule: ruleOf(path, config), change: 'added' });
+  return changes;
+}
+
+function ruleOf(path: string, config: WebhookConfig): RuleId {
+  if (path === '/metadata/ownerReferences') return 'no-owner-reference';
+  const m = /^\/metadata\/(labels|annotations)\/(.*)$/.exec(path);
+  if (m && isMarkKey(unescape(m[2]!), m[1] as 'labels' | 'annotations', config)) return 'protect-ha-configmap';
+  return 'no-ha-data-strip';
+}
+
+/** The release mark (or exempt label) on an object, as `key=value`, or undefined. */
+export function releaseMarkOf(obj: KubeObject | null | undefined, config: WebhookConfig): string | undefined {
+  const annotations = stringMap(obj?.metadata?.annotations);
+  const release = annotations[config.releaseAnnotation];
+  if (typeof release === 'string' && release !== '' && release !== 'false') return `${config.releaseAnnotation}=${release}`;
+  return stringMap(obj?.metadata?.labels)[config.exemptLabel] === 'true' ? `${config.exemptLabel}=true` : undefined;
+}
+
+/** JSON with object keys sorted, so that the same content compares equal whatever the key order. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_k, v: unknown) =>
+    isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v);
+}
+
+function escape(key: string): string {
+  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+function unescape(key: string): string {
+  return key.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
