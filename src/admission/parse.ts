@@ -15,18 +15,20 @@ export function parseReview(body: string): ParseResult {
   try {
     value = JSON.parse(body);
   } catch (err) {
-    return bad(`the body is not JSON (${(err as Error).message}); send an admission.k8s.io/v1 AdmissionReview`);
+    // JSON.parse quotes the body in its message: say only where it broke, never what the body holds.
+    const at = /position (\d+)/.exec((err as Error).message)?.[1];
+    return bad(`the body is not JSON${at ? ` (syntax error at byte ${at})` : ''}; send an admission.k8s.io/v1 AdmissionReview`);
   }
   if (!isRecord(value)) return bad('the body must be a JSON object: an admission.k8s.io/v1 AdmissionReview');
   if (value.apiVersion !== ADMISSION_API_VERSION) {
-    return bad(`apiVersion is ${JSON.stringify(value.apiVersion)}; only ${ADMISSION_API_VERSION} is supported (set admissionReviewVersions: ["v1"] in the webhook configuration)`);
+    return bad(`apiVersion is not ${ADMISSION_API_VERSION}, the only one supported (set admissionReviewVersions: ["v1"] in the webhook configuration)`);
   }
-  if (value.kind !== ADMISSION_KIND) return bad(`kind is ${JSON.stringify(value.kind)}; expected ${ADMISSION_KIND}`);
+  if (value.kind !== ADMISSION_KIND) return bad(`kind is not ${ADMISSION_KIND}`);
   const request = value.request;
   if (!isRecord(request)) return bad('request is missing or not an object: the API server sends the review in .request');
   if (typeof request.uid !== 'string' || request.uid === '') return bad('request.uid is missing or not a non-empty string: the response must echo it');
   if (typeof request.operation !== 'string' || !OPERATIONS.has(request.operation)) {
-    return bad(`request.operation is ${JSON.stringify(request.operation)}; expected one of CREATE, UPDATE, DELETE, CONNECT`);
+    return bad('request.operation is not one of CREATE, UPDATE, DELETE, CONNECT');
   }
   for (const field of ['object', 'oldObject'] as const) {
     const v = request[field];

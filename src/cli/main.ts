@@ -19,6 +19,7 @@ const SUBCOMMANDS: Record<string, () => Promise<(p: Command) => void>> = {
   serve: async () => (await import('./serve.ts')).registerServe,
   'dry-run': async () => (await import('./dry-run.ts')).registerDryRun,
   audit: async () => (await import('./audit.ts')).registerAudit,
+  'match-conditions': async () => (await import('./match-conditions.ts')).registerMatchConditions,
 };
 const wanted = process.argv[2];
 const load = wanted !== undefined && wanted in SUBCOMMANDS ? [SUBCOMMANDS[wanted]!] : Object.values(SUBCOMMANDS);

@@ -16,8 +16,18 @@ import type { ErrorReason, Metrics, Webhook } from './metrics.ts';
 /** An UPDATE carries two objects of up to ~3 MiB each, plus the review around them. */
 export const MAX_BODY_BYTES = 7 * 1024 * 1024;
 
+/**
+ * The review bytes held at once by both routes (received, parsed, being decided and answered). A flood of large
+ * reviews is answered 429 past `limit` instead of growing the heap until the pod is OOM-killed.
+ */
+export interface BodyBudget {
+  limit: number;
+  held: number;
+}
+
 export interface AdmissionDeps {
   config: WebhookConfig;
+  budget: BodyBudget;
   cluster: ClusterView;
   logger: Logger;
   metrics: Metrics;
@@ -63,18 +73,38 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
     if (!isJson(req.headers['content-type'])) {
       return refuse(req, res, new HttpError(415, `content type is '${req.headers['content-type'] ?? '(none)'}'; send application/json`), 'unsupported_media_type');
     }
-    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return refuse(req, res, tooLarge(), 'too_large');
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > MAX_BODY_BYTES) return refuse(req, res, tooLarge(), 'too_large');
+    const { budget } = deps;
+    if (budget.held + declared > budget.limit) return refuse(req, res, overloaded(budget), 'overloaded');
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
+    // What this request holds of the budget, given back once its answer is written (or the client went away).
+    let held = 0;
+    const release = () => {
+      budget.held -= held;
+      held = 0;
+    };
+    res.on('close', release);
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
         done = true;
         chunks.length = 0;
+        release();
         refuse(req, res, tooLarge(), 'too_large');
-      } else chunks.push(chunk);
+      } else if (budget.held + chunk.length > budget.limit) {
+        done = true;
+        chunks.length = 0;
+        release();
+        refuse(req, res, overloaded(budget), 'overloaded');
+      } else {
+        budget.held += chunk.length;
+        held += chunk.length;
+        chunks.push(chunk);
+      }
     });
     req.on('end', () => {
       if (done) return;
@@ -120,11 +150,17 @@ function isJson(contentType: string | undefined): boolean {
   return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() === 'application/json';
 }
 
+function overloaded(budget: BodyBudget): HttpError {
+  return new HttpError(429, `the webhook holds ${Math.round(budget.limit / 1048576)} MiB of reviews already; retry shortly`);
+}
+
 function tooLarge(): HttpError {
   return new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes (7 MiB), the most an admission review can carry`);
 }
 
 function writeJson(res: ServerResponse, status: number, body: string): void {
+  // 429: the API server retries the call (within its timeout) or applies the failure policy.
+  if (status === 429) res.setHeader('retry-after', '1');
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   res.end(body);
 }

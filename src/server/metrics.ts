@@ -4,7 +4,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Finding } from '../policy/types.ts';
 
 export type Webhook = 'mutate' | 'validate';
-export type ErrorReason = 'bad_request' | 'too_large' | 'unsupported_media_type' | 'policy_error' | 'aborted';
+/** overloaded: answered 429 because the review bytes held at once reached server.maxInflightBodyBytes. */
+export type ErrorReason = 'bad_request' | 'too_large' | 'unsupported_media_type' | 'policy_error' | 'aborted' | 'overloaded';
 
 export interface Metrics {
   registry: Registry;

@@ -15,8 +15,19 @@ import { ensureDevCertificates, pathsOf } from './certs.ts';
 import { trackConnections } from './connections.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 
-/** The API server gives a webhook at most 30 s (timeoutSeconds); a request taking longer is abandoned anyway. */
-const MIN_REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * TLS 1.2+ with AEAD suites only (ECDHE key exchange; GCM or ChaCha20-Poly1305). TLS 1.3 suites are all AEAD.
+ * The API server's Go client offers these first.
+ */
+const TLS_SETTINGS = {
+  minVersion: 'TLSv1.2',
+  ciphers: [
+    'TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256',
+    'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'ECDHE-ECDSA-AES256-GCM-SHA384',
+    'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-CHACHA20-POLY1305', 'ECDHE-RSA-CHACHA20-POLY1305',
+  ].join(':'),
+  honorCipherOrder: true,
+} as const;
 /** On shutdown, a connection idle this long is closed; a fresh one gets this long to send its first request. */
 const SHUTDOWN_IDLE_MS = 1000;
 
@@ -52,12 +63,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     keyPath: paths.key,
     intervalMs: config.tls.reloadIntervalMs,
     // The timer first fires after `server` below exists.
-    apply: (pair) => server.setSecureContext({ cert: pair.cert, key: pair.key, minVersion: 'TLSv1.2' }),
+    apply: (pair) => server.setSecureContext({ cert: pair.cert, key: pair.key, ...TLS_SETTINGS }),
     logger,
     metrics,
   });
   let shuttingDown = false;
-  const deps: AdmissionDeps = { config, cluster: options.cluster, logger, metrics, ...(options.decide ? { decide: options.decide } : {}) };
+  const budget = { limit: config.server.maxInflightBodyBytes, held: 0 };
+  const deps: AdmissionDeps = { config, budget, cluster: options.cluster, logger, metrics, ...(options.decide ? { decide: options.decide } : {}) };
   const mutate = admissionRoute('mutate', deps);
   const validate = admissionRoute('validate', deps);
   const app = createApp({ metrics, notReadyReason: () => (shuttingDown ? 'shutting down' : undefined) });
@@ -77,12 +89,14 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   };
 
   const pair = certs.current();
-  const requestTimeout = Math.max(MIN_REQUEST_TIMEOUT_MS, config.server.headersTimeoutMs);
+  // node requires the request timeout to be at least the headers timeout.
+  const requestTimeout = Math.max(config.server.requestTimeoutMs, config.server.headersTimeoutMs);
   const server = https.createServer(
     {
       cert: pair.cert,
       key: pair.key,
-      minVersion: 'TLSv1.2',
+      ...TLS_SETTINGS,
+      handshakeTimeout: config.server.tlsHandshakeTimeoutMs,
       keepAliveTimeout: config.server.keepAliveTimeoutMs,
       headersTimeout: config.server.headersTimeoutMs,
       requestTimeout,

@@ -6,7 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createFlinkNamespace, serviceAccount, startE2E, type E2E, type KubectlResult } from './harness/index.ts';
+import { createFlinkNamespace, podBoundKubeconfig, serviceAccount, startE2E, type E2E, type KubectlResult } from './harness/index.ts';
 
 const NS = 'faults';
 const FLINK = serviceAccount(NS, 'flink');
@@ -22,12 +22,15 @@ function renewal(n: number): string {
 
 describe('faults: the webhook down or restarting', () => {
   let e2e: E2E;
+  let flinkPod = '';
+  // Flink acts with its pod's own token (what makes it an owner); anyone else by impersonation.
   const kubectl = (args: string[], as?: string, input?: string) =>
-    e2e.plane.kubectl(['-n', NS, ...args], { ...(as ? { as } : {}), ...(input !== undefined ? { input } : {}) });
+    e2e.plane.kubectl(['-n', NS, ...args], { ...(as === FLINK ? { kubeconfig: flinkPod } : as ? { as } : {}), ...(input !== undefined ? { input } : {}) });
 
   before(async () => {
     e2e = await startE2E();
     await createFlinkNamespace(e2e.plane, NS);
+    flinkPod = await podBoundKubeconfig(e2e.plane, NS, 'flink');
     await e2e.plane.kubectlOk(['create', 'namespace', 'flink-ha-webhook']);
     const r = await kubectl(['apply', '--server-side', '--field-manager=flink', '-f', HA_FIXTURE], FLINK);
     assert.equal(r.code, 0, r.stderr);

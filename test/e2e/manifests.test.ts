@@ -8,7 +8,8 @@ import yaml from 'js-yaml';
 import {
   createFlinkNamespace,
   manifestWebhookConfigurations,
-  serviceAccount,
+  operatorKubeconfig,
+  podBoundKubeconfig,
   webhookCallCounts,
   registerWebhooks,
   REPO_ROOT,
@@ -147,8 +148,9 @@ describe('install manifests on the real API server', () => {
   it("matchConditions keep non-Flink objects and Flink's own HA writes away from the webhook", async () => {
     assert.ok(webhook, 'registered by the test above');
     await createFlinkNamespace(plane, 'quiet');
-    const flink = serviceAccount('quiet', 'flink');
-    const operator = serviceAccount('flink-operator-system', 'flink-operator');
+    // Flink and the operator as their pods are: with pod-bound tokens of their ServiceAccounts.
+    const flink = await podBoundKubeconfig(plane, 'quiet', 'flink');
+    const operator = await operatorKubeconfig(plane);
     const haCm = (data: Record<string, string>) =>
       JSON.stringify({
         apiVersion: 'v1',
@@ -161,15 +163,15 @@ describe('install manifests on the real API server', () => {
         data,
       });
     const before = await webhookCallCounts(plane);
-    const run = async (what: string, args: string[], opts: { as?: string; input?: string } = {}) => {
+    const run = async (what: string, args: string[], opts: { kubeconfig?: string; input?: string } = {}) => {
       const r = await plane.kubectl(args, opts);
       assert.equal(r.code, 0, `${what}: ${r.stderr}`);
     };
     await run('a plain ConfigMap', ['create', 'configmap', 'plain', '-n', 'quiet', '--from-literal=a=b']);
     await run('a plain Pod', ['run', 'plain', '-n', 'quiet', '--image=nginx', '--restart=Never', '--labels=']);
-    await run('Flink creating its HA ConfigMap', ['create', '-f', '-'], { as: flink, input: haCm({ counter: '1' }) });
-    await run('Flink renewing it', ['replace', '-f', '-'], { as: flink, input: haCm({ counter: '2' }) });
-    await run('the operator writing it', ['replace', '-f', '-'], { as: operator, input: haCm({ counter: '3' }) });
+    await run('Flink creating its HA ConfigMap', ['create', '-f', '-'], { kubeconfig: flink, input: haCm({ counter: '1' }) });
+    await run('Flink renewing it', ['replace', '-f', '-'], { kubeconfig: flink, input: haCm({ counter: '2' }) });
+    await run('the operator writing it', ['replace', '-f', '-'], { kubeconfig: operator, input: haCm({ counter: '3' }) });
     assert.deepEqual(await webhookCallCounts(plane), before, 'no call reached the webhook');
 
     // The same kinds, Flink-shaped or written by someone else, do reach it.

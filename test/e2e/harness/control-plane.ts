@@ -28,6 +28,8 @@ export interface KubectlOptions {
   as?: string;
   /** Extra groups to impersonate (`--as-group`). */
   asGroups?: string[];
+  /** Another kubeconfig (e.g. a ServiceAccount token's, from identities.ts) instead of the admin's. */
+  kubeconfig?: string;
   /** Written to kubectl's stdin (for `-f -`). */
   input?: string;
 }
@@ -214,7 +216,8 @@ async function installCrds(plane: ControlPlane): Promise<void> {
 }
 
 function runKubectl(kubectl: string, kubeconfig: string, args: string[], opts: KubectlOptions): Promise<KubectlResult> {
-  const full = [`--kubeconfig=${kubeconfig}`];
+  const config = opts.kubeconfig ?? kubeconfig;
+  const full = [`--kubeconfig=${config}`];
   if (opts.as !== undefined) full.push(`--as=${opts.as}`);
   for (const group of opts.asGroups ?? []) full.push(`--as-group=${group}`);
   full.push(...args);
@@ -222,7 +225,7 @@ function runKubectl(kubectl: string, kubeconfig: string, args: string[], opts: K
     const child = execFile(
       kubectl,
       full,
-      { env: childEnv({ KUBECONFIG: kubeconfig }), maxBuffer: 64 * 1024 * 1024 },
+      { env: childEnv({ KUBECONFIG: config }), maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
         resolveRun({ code, stdout, stderr });

@@ -40,6 +40,7 @@ export {
 } from './webhook.ts';
 export type { Webhook, WebhookOptions } from './webhook.ts';
 export { ensureBinaries } from './binaries.ts';
+export { podBoundKubeconfig, mintedKubeconfig, operatorKubeconfig, tokenKubeconfig } from './identities.ts';
 
 export interface E2E {
   plane: ControlPlane;

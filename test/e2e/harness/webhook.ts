@@ -165,7 +165,8 @@ export async function webhookCallCounts(plane: ControlPlane): Promise<Map<string
     const name = /[{,]name="([^"]+)"/.exec(line)?.[1];
     const code = /[{,]code="(\d+)"/.exec(line)?.[1];
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (name === undefined || code !== '200') continue;
+    // 200 allowed, 403 (or another status) denied: both are answers. 0 is a call that got no answer.
+    if (name === undefined || code === undefined || code === '0') continue;
     counts.set(name, (counts.get(name) ?? 0) + value);
   }
   return counts;

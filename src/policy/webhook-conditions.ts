@@ -1,0 +1,59 @@
+// The CEL matchConditions of the HA ConfigMap webhook, generated from the same facts and config as the policy,
+// so the API server's filter and the webhook's judgement cannot drift apart. manifests/ holds their output for
+// the default config (a unit test checks it); `flink-ha-webhook match-conditions --config F` prints them for yours.
+import type { WebhookConfig } from '../config/types.ts';
+import { DISTINCTIVE_HA_KEY_SOURCE, HA_LABELS, HA_NAME_SOURCE, LEADER_ANNOTATION } from '../flink/ha-configmap.ts';
+import { markKeysOf } from './ha-owned-fields.ts';
+import { POD_NAME_EXTRA } from './requester.ts';
+
+export interface MatchCondition {
+  name: string;
+  expression: string;
+}
+
+const cel = (s: string) => `'${s.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
+const celList = (xs: string[]) => `[${xs.map(cel).join(', ')}]`;
+
+/** CEL: does ConfigMap `o` look like HA state (a superset of the policy's looksLikeHaState)? */
+function looksLikeHa(o: string, config: WebhookConfig): string {
+  const marks = markKeysOf(config);
+  return [
+    `(has(${o}.metadata.labels) && (${o}.metadata.labels.exists(k, (k == 'type' && ${o}.metadata.labels[k] == ${cel(HA_LABELS.type)}) ||`,
+    `   (k == 'configmap-type' && ${o}.metadata.labels[k] == ${cel(HA_LABELS.configmapType)})))) ||`,
+    `(has(${o}.metadata.name) && ${o}.metadata.name.matches(${cel(HA_NAME_SOURCE)}) && (`,
+    `   (has(${o}.metadata.annotations) && ${celList([LEADER_ANNOTATION, ...marks.markAnnotations])}.exists(k, k in ${o}.metadata.annotations)) ||`,
+    `   (has(${o}.metadata.labels) && ${celList(marks.markLabels)}.exists(k, k in ${o}.metadata.labels)) ||`,
+    `   (has(${o}.data) && ${o}.data.exists(k, k.matches(${cel(DISTINCTIVE_HA_KEY_SOURCE)}))) ||`,
+    `   (has(${o}.binaryData) && ${o}.binaryData.exists(k, k.matches(${cel(DISTINCTIVE_HA_KEY_SOURCE)})))))`,
+  ].join('\n');
+}
+
+/** An owner ServiceAccount's username, exactly; `name` entries match in any namespace (see README: trust model). */
+function ownerUsername(config: WebhookConfig): string {
+  const operators = config.operatorServiceAccounts.map((entry) => {
+    const colon = entry.indexOf(':');
+    return colon < 0
+      ? `request.userInfo.username.matches(${cel(`^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:${entry.replace(/\./g, '[.]')}$`)})`
+      : `request.userInfo.username == ${cel(`system:serviceaccount:${entry.slice(0, colon)}:${entry.slice(colon + 1)}`)}`;
+  });
+  return [`request.userInfo.username == ${cel('system:serviceaccount:')} + request.namespace + ${cel(`:${config.haServiceAccount}`)}`, ...operators].join(' ||\n   ');
+}
+
+export function haConfigMapMatchConditions(config: WebhookConfig): MatchCondition[] {
+  const podBound = config.requirePodBoundToken
+    ? ` &&\n  has(request.userInfo.extra) && ${cel(POD_NAME_EXTRA)} in request.userInfo.extra`
+    : '';
+  return [
+    {
+      // Every ConfigMap write is matched by the rules; only HA state (old or new) is sent on.
+      name: 'ha-state',
+      expression: `(request.operation != 'DELETE' && (\n${looksLikeHa('object', config)})) ||\n(request.operation != 'CREATE' && (\n${looksLikeHa('oldObject', config)}))`,
+    },
+    {
+      // Owners' CREATE/UPDATE without an ownerReference (leader renewals, checkpoint pointers) need no check and
+      // must never wait on the webhook. Deletions and everyone else's writes are decided by it, fail closed.
+      name: 'not-an-owner-write',
+      expression: `request.operation == 'DELETE' ||\n(has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) > 0) ||\n!((${ownerUsername(config)})${podBound})`,
+    },
+  ];
+}

@@ -1,0 +1,28 @@
+// The API server's filter in front of the HA guards is generated from the config: the copy in manifests/ must be
+// what the generator says for the default config, and each config option must show in it.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { defaultConfig } from '../../../src/config/load.ts';
+import { haConfigMapMatchConditions } from '../../../src/policy/webhook-conditions.ts';
+
+interface Webhook { name: string; matchConditions?: Array<{ name: string; expression: string }>; objectSelector?: unknown }
+
+describe('HA ConfigMap webhook matchConditions', () => {
+  it('manifests/ holds exactly what the generator makes of the default config', () => {
+    const doc = yaml.load(readFileSync(new URL('../../../manifests/base/validating-webhook.yaml', import.meta.url), 'utf8')) as { webhooks: Webhook[] };
+    const ha = doc.webhooks.find((w) => w.name === 'ha-configmaps.flink-ha.io')!;
+    assert.deepEqual(ha.matchConditions, haConfigMapMatchConditions(defaultConfig()));
+    assert.equal(ha.objectSelector, undefined, 'no objectSelector: unlabelled ConfigMaps Flink would adopt must reach the conditions');
+  });
+
+  it('follows the config: owner ServiceAccounts (pinned or not) and the pod-bound token requirement', () => {
+    const [, owners] = haConfigMapMatchConditions(defaultConfig({ haServiceAccount: 'flink-jobs', operatorServiceAccounts: ['flink-system:flink-kubernetes-operator'] }));
+    assert.match(owners!.expression, /':flink-jobs'/);
+    assert.match(owners!.expression, /request\.userInfo\.username == 'system:serviceaccount:flink-system:flink-kubernetes-operator'/);
+    assert.match(owners!.expression, /'authentication\.kubernetes\.io\/pod-name' in request\.userInfo\.extra/);
+    const [, loose] = haConfigMapMatchConditions(defaultConfig({ requirePodBoundToken: false }));
+    assert.doesNotMatch(loose!.expression, /pod-name/);
+  });
+});
