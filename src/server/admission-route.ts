@@ -165,10 +165,14 @@ function writeJson(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
-/** Answers an error; when the body was not read to its end, the connection cannot be reused and is closed. */
+/**
+ * Answers an error; when the body was not read to its end, the connection cannot be reused and is closed. A 429
+ * instead reads the rest of the body and drops it (no memory held), so the client gets its answer rather than a
+ * reset mid-upload, and can retry.
+ */
 export function writeError(req: IncomingMessage, res: ServerResponse, error: HttpError): void {
   if (res.headersSent) return;
-  if (!req.complete) res.setHeader('connection', 'close');
+  if (!req.complete && error.status !== 429) res.setHeader('connection', 'close');
   writeJson(res, error.status, statusBody(error));
   req.resume();
 }

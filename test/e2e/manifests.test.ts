@@ -176,7 +176,10 @@ describe('install manifests on the real API server', () => {
 
     // The same kinds, Flink-shaped or written by someone else, do reach it.
     await run('a Flink Pod', ['run', 'tm', '-n', 'quiet', '--image=flink:1.20', '--restart=Never']);
-    await run('a person writing the HA ConfigMap', ['replace', '-f', '-'], { input: haCm({ counter: '3', extra: 'x' }) });
+    // A person adding a key to the HA ConfigMap reaches the webhook, which refuses it (only owners write HA data).
+    const foreign = await plane.kubectl(['replace', '-f', '-'], { input: haCm({ counter: '3', extra: 'x' }) });
+    assert.notEqual(foreign.code, 0);
+    assert.match(foreign.stderr, /\[no-ha-data-strip\]/);
     const after = await webhookCallCounts(plane);
     for (const name of ['workloads.flink-ha.io', 'ha-configmaps.flink-ha.io']) {
       assert.ok((after.get(name) ?? 0) > (before.get(name) ?? 0), `${name} was called`);
