@@ -5,7 +5,7 @@
 //   ensureFlink(version)            the jars (Maven Central, ~/.m2) and the compiled test job, cached under
 //                                   ~/.cache/flink-ha-webhook/flink-<version>/ by test/flink/build-flink.sh
 //   podBoundKubeconfig(plane, ...)  a Pod object of the ServiceAccount, a TokenRequest bound to it, a kubeconfig
-//   startFlinkCluster(plane, opts)  writes the config; .startJobManager(), .startTaskManager(), .kill(jm), .stop()
+//   startFlinkCluster(plane, opts)  a cluster's config and dirs; .startJobManager(), .startTaskManager(), .kill(jm), .stop()
 //   rest helpers: jobs(), checkpoints(), numRestarts(), cancel(); leaderRecord(plane, ns, configMap)
 //
 // Every JVM runs in its own process group under the control plane's temp dir, so the control plane's exit hooks
@@ -131,7 +131,7 @@ export interface FlinkCluster {
   /** Starts a JobManager (application mode, the test job) on fresh loopback ports; returns once its REST answers. */
   startJobManager(): Promise<JobManager>;
   /** Starts a TaskManager; it finds the leading JobManager through the HA ConfigMap. */
-  startTaskManager(): Promise<Managed>;
+  startTaskManager(): Managed;
   /** SIGKILL to the JobManager's process group (a crash: nothing is cleaned up). */
   kill(jm: JobManager): Promise<void>;
   /** Stops every Flink process of this cluster. */
@@ -184,7 +184,7 @@ appender.console.layout.pattern = %d{HH:mm:ss,SSS} %-5p %c{1} - %m%n
 
 let clusters = 0;
 
-export async function startFlinkCluster(plane: ControlPlane, options: FlinkClusterOptions): Promise<FlinkCluster> {
+export function startFlinkCluster(plane: ControlPlane, options: FlinkClusterOptions): FlinkCluster {
   const { build, namespace, clusterId, kubeconfig } = options;
   clusters += 1;
   // Under the control plane's dir: removed with it, and its watchdog kills these processes' groups too.
@@ -271,7 +271,7 @@ export async function startFlinkCluster(plane: ControlPlane, options: FlinkClust
       });
       return jm;
     },
-    async startTaskManager() {
+    startTaskManager() {
       processes += 1;
       const name = `tm${processes}`;
       writeConf(name, {});

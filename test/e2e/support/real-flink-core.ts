@@ -60,9 +60,9 @@ export function realFlinkCoreSuite(version: string): void {
         pod: `${CLUSTER_ID}-jobmanager`,
         file: join(e2e.plane.dir, `${CLUSTER_ID}.kubeconfig`),
       });
-      flink = await startFlinkCluster(e2e.plane, { build, namespace: NS, clusterId: CLUSTER_ID, kubeconfig });
+      flink = startFlinkCluster(e2e.plane, { build, namespace: NS, clusterId: CLUSTER_ID, kubeconfig });
       jm = await flink.startJobManager();
-      await flink.startTaskManager();
+      flink.startTaskManager();
       jobId = await waitForRunningJob(jm);
       await waitForCheckpointAfter(jm, jobId, 1);
     });
