@@ -198,7 +198,7 @@ export function realFlinkCoreSuite(version: string): void {
       await registerWebhooks(e2e.plane, e2e.webhook);
     });
 
-    it("cancelling the job (globally terminal) lets Flink delete the job's HA ConfigMap through the webhook", async () => {
+    it("cancelling the job (globally terminal) lets Flink delete its HA ConfigMaps through the webhook", async (t) => {
       await waitForCheckpointAfter(jm, jobId, 0);
       assert.ok(await getConfigMap(e2e.plane, NS, jobCm()));
       const before = (await webhookCallCounts(e2e.plane)).get(HA_WEBHOOK) ?? 0;
@@ -207,6 +207,10 @@ export function realFlinkCoreSuite(version: string): void {
       await waitForGone(e2e, NS, jobCm());
       const calls = ((await webhookCallCounts(e2e.plane)).get(HA_WEBHOOK) ?? 0) - before;
       assert.ok(calls >= 1, "Flink's DELETE was decided by the webhook (and allowed)");
+      await within(jm.process.exited, 60_000, 'the JobManager to exit'); // application mode: the cluster shuts down once its job is terminal
+      const left = (await haConfigMaps(e2e.plane, NS, CLUSTER_ID)).map((cm) => cm.metadata.name);
+      t.diagnostic(`HA ConfigMaps left after the cluster shut down: ${JSON.stringify(left)}`);
+      assert.deepEqual(left, [], 'Flink removed all of its HA state itself');
       // The webhook's own log: Flink's DELETE, as the HA ServiceAccount (its pod-bound token), allowed.
       const flinkReviews = reviewsOf(e2e.webhook.log()).filter((r) => r.user === `system:serviceaccount:${NS}:flink`);
       assert.ok(flinkReviews.some((r) => r.name === jobCm() && r.operation === 'DELETE' && r.decision === 'allowed'), JSON.stringify(flinkReviews));
@@ -239,4 +243,16 @@ function reviewsOf(log: string): Array<{ name?: string; operation?: string; user
     .split('\n')
     .filter((line) => line.startsWith('{') && line.includes('"admission review"'))
     .map((line) => JSON.parse(line) as { name?: string; operation?: string; user?: string; decision?: string });
+}
+
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
