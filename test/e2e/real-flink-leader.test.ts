@@ -78,6 +78,7 @@ describe(`real Flink ${VERSION}: leader election with the webhook up, slow and s
         await sleep(500);
       }
     })();
+    while (seen.length === 0) await sleep(200); // Flink leads, so its record is there; the first poll has it
   });
   after(async () => {
     polling = false;
