@@ -101,12 +101,16 @@ export function realFlinkCoreSuite(version: string): void {
       t.diagnostic(`leader record: ${JSON.stringify(leader)}`);
     });
 
-    it("Flink's ConfigMap writes never reach the webhook (counted by the API server)", async (t) => {
+    it("Flink's ConfigMap writes never reach the webhook (counted by the API server, and by the webhook's log)", async (t) => {
       const traffic = await configMapTraffic(e2e.plane, 15_000);
       t.diagnostic(`in ${traffic.seconds}s: ${JSON.stringify(traffic.verbs)}; webhook calls ${JSON.stringify(traffic.webhookCalls)}`);
       // apiserver_request_total counts HTTP verbs: PUT = update, PATCH = patch, POST = create.
       assert.ok((traffic.verbs.put ?? 0) + (traffic.verbs.patch ?? 0) >= 5, 'Flink renews its leader ConfigMap and writes checkpoint pointers');
       assert.equal(traffic.webhookCalls[HA_WEBHOOK] ?? 0, 0, 'none of them was sent to the HA ConfigMap webhook');
+      // Nor was anything of Flink's since it started (its creates included): the webhook logged no review of it.
+      const reviews = reviewsOf(e2e.webhook.log());
+      assert.ok(reviews.length > 0, 'the log holds reviews (the registration probes)');
+      assert.deepEqual(reviews.filter((r) => r.user === `system:serviceaccount:${NS}:flink`), []);
     });
 
     it("a person's destructive kubectl on the HA ConfigMaps is denied; the job keeps running and checkpointing", async () => {
