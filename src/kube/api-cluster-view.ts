@@ -13,6 +13,7 @@ import {
 import { containerCarrier } from '../flink/config-carriers.ts';
 import { CLUSTER_ID } from '../flink/config-keys.ts';
 import { configMapClusterId, jobManagerClusterIdOf } from '../flink/cluster-id.ts';
+import { isHaConfigMap } from '../flink/ha-configmap.ts';
 import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
 import { configMapRightsReviews } from './configmap-rights.ts';
@@ -102,8 +103,11 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
 
     namespaceHoldsHaState: (namespace) =>
       cached(`ha/${namespace}`, async () => {
-        const list = await core.listNamespacedConfigMap({ namespace, labelSelector: 'configmap-type=high-availability', limit: 1 });
-        return list.items.length > 0;
+        // Every Flink version labels its HA ConfigMaps type=flink-native-kubernetes and app=<cluster-id>; only
+        // 1.x adds configmap-type=high-availability (2.x dropped it: docs/real-flink.md). So select by type and
+        // let the recogniser decide (the selection also holds native clusters' flink-config-<id> ConfigMaps).
+        const list = await core.listNamespacedConfigMap({ namespace, labelSelector: 'type=flink-native-kubernetes' });
+        return list.items.some((cm) => isHaConfigMap({ ...cm, apiVersion: 'v1', kind: 'ConfigMap' }));
       }),
   };
 

@@ -54,8 +54,15 @@ const ROUTES: Record<string, Route> = {
   ]),
   'GET /apis/apps/v1/namespaces/no-crd/deployments': () => list([]),
   'GET /apis/batch/v1/namespaces/no-crd/jobs': () => list([]),
-  'GET /api/v1/namespaces/flink-jobs/configmaps': () => list([{ metadata: { name: 'orders-cluster-config-map' } }]),
+  // As Flink 2.x labels them (no configmap-type label), beside a native cluster's config ConfigMap.
+  'GET /api/v1/namespaces/flink-jobs/configmaps': () =>
+    list([
+      { metadata: { name: 'flink-config-orders', labels: { app: 'orders', type: 'flink-native-kubernetes' } } },
+      { metadata: { name: 'orders-cluster-config-map', labels: { app: 'orders', type: 'flink-native-kubernetes' } } },
+    ]),
   'GET /api/v1/namespaces/empty/configmaps': () => list([]),
+  'GET /api/v1/namespaces/native-config-only/configmaps': () =>
+    list([{ metadata: { name: 'flink-config-orders', labels: { app: 'orders', type: 'flink-native-kubernetes' } } }]),
   'GET /api/v1/namespaces/flink-jobs/configmaps/flink-config': () => ({ status: 200, body: { metadata: { name: 'flink-config' }, data: { 'flink-conf.yaml': 'kubernetes.cluster-id: shared-session\n' } } }),
   'GET /api/v1/namespaces/flink-jobs/configmaps/absent': () => notFound,
 };
@@ -121,6 +128,7 @@ describe('apiClusterView against a fake API server', () => {
     { name: 'no FlinkDeployment CRD means no FlinkDeployments', ask: () => view.flinkClusterIds('no-crd'), want: [] },
     { name: 'a namespace with HA ConfigMaps', ask: () => view.namespaceHoldsHaState('flink-jobs'), want: true },
     { name: 'a namespace without', ask: () => view.namespaceHoldsHaState('empty'), want: false },
+    { name: "a native cluster's config ConfigMap is no HA state", ask: () => view.namespaceHoldsHaState('native-config-only'), want: false },
     { name: 'a mounted config ConfigMap', ask: async () => ((await view.configMap!('flink-jobs', 'flink-config')) as { data?: unknown } | null | undefined)?.data, want: { 'flink-conf.yaml': 'kubernetes.cluster-id: shared-session\n' } },
     { name: 'an absent ConfigMap is null', ask: () => view.configMap!('flink-jobs', 'absent'), want: null },
   ];
@@ -131,7 +139,7 @@ describe('apiClusterView against a fake API server', () => {
   }
 
   it('asks the API server the right questions', () => {
-    assert.ok(calls.includes('GET /api/v1/namespaces/flink-jobs/configmaps?labelSelector=configmap-type%3Dhigh-availability&limit=1'), calls.join('\n'));
+    assert.ok(calls.includes('GET /api/v1/namespaces/flink-jobs/configmaps?labelSelector=type%3Dflink-native-kubernetes'), calls.join('\n'));
     assert.ok(calls.includes('GET /apis/batch/v1/namespaces/flink-jobs/jobs'), calls.join('\n'));
     assert.equal(calls.filter((c) => c.startsWith('POST /apis/authorization.k8s.io/v1/subjectaccessreviews')).length, 12, 'six verbs for each of two ServiceAccounts');
   });
