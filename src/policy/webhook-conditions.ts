@@ -50,10 +50,11 @@ export function haConfigMapMatchConditions(config: WebhookConfig): MatchConditio
       expression: `(request.operation != 'DELETE' && (\n${looksLikeHa('object', config)})) ||\n(request.operation != 'CREATE' && (\n${looksLikeHa('oldObject', config)}))`,
     },
     {
-      // Owners' CREATE/UPDATE without an ownerReference (leader renewals, checkpoint pointers) need no check and
-      // must never wait on the webhook. Deletions and everyone else's writes are decided by it, fail closed.
+      // Owners' writes without an ownerReference (leader renewals, checkpoint pointers) and owners' deletions
+      // (Flink's cleanup of a finished job, the operator's) are always allowed by the policy: skipping them means
+      // Flink never waits on the webhook, up or down. Everyone else's writes and deletes are decided, fail closed.
       name: 'not-an-owner-write',
-      expression: `request.operation == 'DELETE' ||\n(has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) > 0) ||\n!((${ownerUsername(config)})${podBound})`,
+      expression: `(request.operation != 'DELETE' && has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) > 0) ||\n!((${ownerUsername(config)})${podBound})`,
     },
   ];
 }

@@ -132,7 +132,7 @@ export async function registerWebhooks(plane: ControlPlane, webhook: Webhook): P
 
 async function waitUntilCalled(plane: ControlPlane, webhook: Webhook, names: string[]): Promise<void> {
   await plane.kubectl(['create', 'namespace', PROBE_NAMESPACE]);
-  const before = await webhookCallCounts(plane);
+  const before = await webhookCallCounts(plane, 'any');
   let n = 0;
   await waitFor(
     `the API server to call the webhook (${names.join(', ')})`,
@@ -149,7 +149,7 @@ async function waitUntilCalled(plane: ControlPlane, webhook: Webhook, names: str
         data: { 'flink-conf.yaml': 'high-availability.type: kubernetes\n' },
       };
       await plane.kubectl(['create', '--dry-run=server', '-o', 'name', '-f', '-'], { input: JSON.stringify(probe) });
-      const after = await webhookCallCounts(plane);
+      const after = await webhookCallCounts(plane, 'any');
       return names.every((name) => (after.get(name) ?? 0) > (before.get(name) ?? 0)) ? true : undefined;
     },
     { timeoutMs: 60_000, intervalMs: 300, alive: webhook.process() },
@@ -157,7 +157,11 @@ async function waitUntilCalled(plane: ControlPlane, webhook: Webhook, names: str
 }
 
 /** Calls the API server made to each webhook that got an HTTP answer, from its /metrics. */
-export async function webhookCallCounts(plane: ControlPlane): Promise<Map<string, number>> {
+/**
+ * The API server's count of calls per webhook: by default those answered 200 (allowed or denied in the review);
+ * `any` also counts calls answered with another HTTP status (a 4xx/5xx, or a timeout's), but never code 0.
+ */
+export async function webhookCallCounts(plane: ControlPlane, which: 'ok' | 'any' = 'ok'): Promise<Map<string, number>> {
   const metrics = await plane.get('/metrics');
   const counts = new Map<string, number>();
   for (const line of metrics.split('\n')) {
@@ -165,8 +169,7 @@ export async function webhookCallCounts(plane: ControlPlane): Promise<Map<string
     const name = /[{,]name="([^"]+)"/.exec(line)?.[1];
     const code = /[{,]code="(\d+)"/.exec(line)?.[1];
     const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    // 200 allowed, 403 (or another status) denied: both are answers. 0 is a call that got no answer.
-    if (name === undefined || code === undefined || code === '0') continue;
+    if (name === undefined || code === undefined || code === '0' || (which === 'ok' && code !== '200')) continue;
     counts.set(name, (counts.get(name) ?? 0) + value);
   }
   return counts;
