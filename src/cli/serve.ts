@@ -1,7 +1,9 @@
 // `flink-ha-webhook serve`: parses flags, loads config (file < env < flags), picks how the policy sees the
 // cluster (kubeconfig, in-cluster, or offline), starts the HTTPS server and wires SIGTERM to a graceful stop.
 import { existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { resolve } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config/load.ts';
@@ -49,8 +51,9 @@ async function serve(flags: ServeFlags): Promise<number> {
   }
   const config = loaded.config;
   const logger = createLogger({ level: config.logLevel });
-  const cluster = await clusterViewFor(flags.kubeconfig, config.imagePatterns, logger);
-  if (!cluster) return 2;
+  const connected = await clusterViewFor(flags.kubeconfig, config.imagePatterns, logger);
+  if (!connected) return 2;
+  const { cluster } = connected;
 
   let webhook;
   try {
@@ -60,6 +63,10 @@ async function serve(flags: ServeFlags): Promise<number> {
     logger.flush();
     return 1;
   }
+  // Marks the namespaces holding HA state, so that only their deletion waits on this webhook (fail closed).
+  const labeler = connected.kubeConfig && config.haStateNamespaceLabel
+    ? (await import('../kube/namespace-labeler.ts')).startNamespaceLabeler(connected.kubeConfig, config, logger, process.env.POD_NAME ?? hostname())
+    : undefined;
   const shown = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   // A mounted Secret may carry only tls.crt and tls.key; then the CA bundle lives wherever the cluster's does.
   const caBundle = existsSync(webhook.caPath) ? resolve(webhook.caPath) : `(no ${webhook.caPath}: the CA that signed tls.crt)`;
@@ -84,6 +91,7 @@ async function serve(flags: ServeFlags): Promise<number> {
       stopping = true;
       logger.info({ signal }, 'signal received');
       // SIGTERM comes from the kubelet: drain so the Service stops routing here first. Ctrl-C needs no drain.
+      labeler?.stop();
       void webhook.shutdown({ drain: signal === 'SIGTERM' }).then(done);
     };
     process.on('SIGTERM', stop);
@@ -97,10 +105,10 @@ async function serve(flags: ServeFlags): Promise<number> {
  * client-node is loaded only when there is a cluster to ask: it costs ~75 MB of RSS, which an offline webhook
  * (local runs, the benchmark) should not pay.
  */
-async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: string[], logger: Logger): Promise<ClusterView | undefined> {
+async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: string[], logger: Logger): Promise<{ cluster: ClusterView; kubeConfig?: KubeConfig } | undefined> {
   if (!kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) {
     logger.warn('offline: no --kubeconfig and not in a cluster; rules that need the cluster answer "could not check"');
-    return OFFLINE_CLUSTER;
+    return { cluster: OFFLINE_CLUSTER };
   }
   const [{ KubeConfig }, { apiClusterView }] = await Promise.all([import('@kubernetes/client-node'), import('../kube/api-cluster-view.ts')]);
   const kc = new KubeConfig();
@@ -116,7 +124,7 @@ async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: str
     console.error(`flink-ha-webhook serve: cannot read the kubeconfig: ${(err as Error).message}`);
     return undefined;
   }
-  return apiClusterView(kc, { imagePatterns });
+  return { cluster: apiClusterView(kc, { imagePatterns }), kubeConfig: kc };
 }
 
 function parsePort(value: string): number {

@@ -17,6 +17,7 @@ export const DEFAULT_CONFIG: WebhookConfig = {
   modeLabel: 'flink-ha.io/mode',
   guardMode: 'enforce',
   requirePodBoundToken: true,
+  haStateNamespaceLabel: 'flink-ha.io/ha-state',
   mutationFailurePolicy: 'Ignore',
   tls: {
     certDir: 'certs',

@@ -22,6 +22,7 @@ export const CONFIG_SCHEMA = {
     modeLabel: { type: 'string', minLength: 1 },
     guardMode: mode,
     requirePodBoundToken: { type: 'boolean' },
+    haStateNamespaceLabel: { type: 'string', pattern: '^(([a-z0-9]([-a-z0-9.]*[a-z0-9])?)/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$|^$' },
     mutationFailurePolicy: { enum: ['Fail', 'Ignore'] },
     tls: {
       type: 'object',

@@ -39,6 +39,11 @@ export interface WebhookConfig {
    * impersonated ServiceAccount (`--as`) or a token minted with `kubectl create token` is judged as anyone else.
    */
   requirePodBoundToken: boolean;
+  /**
+   * Label that `serve` keeps on the namespaces holding HA ConfigMaps (value "true"); the fail-closed namespaces
+   * webhook selects on it, so a webhook outage blocks no other namespace's deletion. Empty: not maintained.
+   */
+  haStateNamespaceLabel: string;
   /** How mutation failures are answered: `Ignore` allows with a warning, `Fail` denies. */
   mutationFailurePolicy: FailurePolicy;
   tls: { certDir: string; certFile: string; keyFile: string; caFile: string; reloadIntervalMs: number };

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createFlinkNamespace, podBoundKubeconfig, serviceAccount, startE2E, type E2E, type KubectlResult } from './harness/index.ts';
+import { waitFor } from './harness/processes.ts';
 
 const NS = 'faults';
 const FLINK = serviceAccount(NS, 'flink');
@@ -31,10 +32,18 @@ describe('faults: the webhook down or restarting', () => {
     e2e = await startE2E();
     await createFlinkNamespace(e2e.plane, NS);
     flinkPod = await podBoundKubeconfig(e2e.plane, NS, 'flink');
-    await e2e.plane.kubectlOk(['create', 'namespace', 'flink-ha-webhook']);
     const r = await kubectl(['apply', '--server-side', '--field-manager=flink', '-f', HA_FIXTURE], FLINK);
     assert.equal(r.code, 0, r.stderr);
+    // serve notices the HA ConfigMaps and labels the namespace, which puts its deletion under the fail-closed webhook.
+    await waitForLabel(NS, 'true');
   });
+  const waitForLabel = async (ns: string, value: string | undefined) => {
+    const jsonpath = "jsonpath={.metadata.labels['flink-ha\\.io/ha-state']}";
+    await waitFor(`namespace ${ns} labelled flink-ha.io/ha-state=${value ?? '(none)'}`, async () => {
+      const got = (await e2e.plane.kubectlOk(['get', 'namespace', ns, '-o', jsonpath])).trim();
+      return got === (value ?? '') ? true : undefined;
+    }, { timeoutMs: 30_000 });
+  };
   after(async () => {
     await e2e?.stop();
   });
@@ -53,6 +62,13 @@ describe('faults: the webhook down or restarting', () => {
       const namespace = await e2e.plane.kubectl(['delete', 'namespace', NS]);
       assert.notEqual(namespace.code, 0, 'namespace deletion fails closed too');
       assert.match(namespace.stderr, /failed calling webhook "namespaces\.flink-ha\.io"/);
+      // A namespace without HA state is not labelled: the outage does not block its deletion.
+      await e2e.plane.kubectlOk(['create', 'namespace', 'no-flink-here']);
+      const plain = await e2e.plane.kubectl(['delete', 'namespace', 'no-flink-here', '--wait=false']);
+      assert.equal(plain.code, 0, plain.stderr);
+      // Flink's own cleanup (an owner's DELETE, pod-bound token) never waits on the webhook.
+      const cleanup = await kubectl(['delete', 'configmap', 'demo-00000000000000000000000000000001-config-map'], FLINK);
+      assert.equal(cleanup.code, 0, cleanup.stderr);
       // The webhook's own namespace is excluded, so uninstalling never waits on the webhook it removes.
       const own = await e2e.plane.kubectl(['delete', 'namespace', 'flink-ha-webhook', '--wait=false']);
       assert.equal(own.code, 0, own.stderr);
@@ -109,5 +125,22 @@ describe('faults: the webhook down or restarting', () => {
     );
     assert.ok(by('delete').length - refusedByOutage > 0, 'the webhook decided deletions before and after the restart');
     assert.equal((await kubectl(['get', 'configmap', LEADER_CM])).code, 0, 'the HA ConfigMap is still there');
+  });
+
+  it('the namespace label follows the HA state: not removable by a person while it holds HA ConfigMaps, gone once Flink cleaned up', async () => {
+    const unlabel = await e2e.plane.kubectl(['label', 'namespace', NS, 'flink-ha.io/ha-state-']);
+    assert.notEqual(unlabel.code, 0, 'a person may not take the label off');
+    assert.match(unlabel.stderr, /\[protect-namespace\]/);
+    const cleanup = await kubectl(['delete', 'configmap', '-l', 'type=flink-native-kubernetes,app=demo'], FLINK);
+    assert.equal(cleanup.code, 0, cleanup.stderr);
+    await waitForLabel(NS, undefined);
+    // Now, with the webhook down, the namespace deletes like any other.
+    await e2e.webhook.stop();
+    try {
+      const deleted = await e2e.plane.kubectl(['delete', 'namespace', NS, '--wait=false']);
+      assert.equal(deleted.code, 0, deleted.stderr);
+    } finally {
+      await e2e.webhook.start();
+    }
   });
 });

@@ -59,7 +59,7 @@ describe('install manifests on the real API server', () => {
   it('kubectl apply -k manifests/ --dry-run=server passes', async () => {
     // A server-side dry run of namespaced objects needs their namespace to exist (NamespaceLifecycle); a real
     // `apply -k` creates it first in the same command.
-    await plane.kubectlOk(['create', 'namespace', 'flink-ha-webhook']);
+    await plane.kubectlOk(['apply', '--server-side', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'flink-ha-webhook' } }) });
     const out = await plane.kubectlOk(['apply', '-k', join(REPO_ROOT, 'manifests'), '--dry-run=server']);
     for (const object of [
       'namespace/flink-ha-webhook',

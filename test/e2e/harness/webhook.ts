@@ -48,6 +48,10 @@ export async function startWebhook(plane: ControlPlane, options: WebhookOptions 
   if (configFile !== null) args.push('--config', configFile);
   args.push(...(options.args ?? []));
 
+  // The webhook's own namespace holds the Lease of the replica that keeps the flink-ha.io/ha-state labels.
+  await plane.kubectlOk(['apply', '--server-side', '--field-manager=flink-ha-e2e', '-f', '-'], {
+    input: JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'flink-ha-webhook' } }),
+  });
   let current: Managed | undefined;
   const start = async () => {
     if (current?.isRunning()) return;
@@ -118,7 +122,7 @@ export const PROBE_NAMESPACE = 'flink-ha-e2e-probe';
 
 /**
  * Registers the configurations and waits until the API server really calls the webhook: a server-side dry-run
- * create of a probe ConfigMap that all three configured webhooks match (a Flink config ConfigMap carrying the HA
+ * create of a probe ConfigMap that every namespaced webhook matches (a Flink config ConfigMap carrying the HA
  * `type` label, written by the admin), repeated until the API server's own metrics count a call to each of them.
  * The API server's count, not the webhook's answer, is the signal: it holds whatever the policy decides.
  */
@@ -127,7 +131,7 @@ export async function registerWebhooks(plane: ControlPlane, webhook: Webhook): P
   await plane.kubectlOk(['apply', '--server-side', '--force-conflicts', '--field-manager=flink-ha-e2e', '-f', '-'], {
     input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: configs }),
   });
-  await waitUntilCalled(plane, webhook, configs.flatMap((c) => c.webhooks.map((w) => w.name)).filter((n) => n !== 'namespaces.flink-ha.io'));
+  await waitUntilCalled(plane, webhook, configs.flatMap((c) => c.webhooks.map((w) => w.name)).filter((n) => !n.endsWith('namespaces.flink-ha.io')));
 }
 
 async function waitUntilCalled(plane: ControlPlane, webhook: Webhook, names: string[]): Promise<void> {
