@@ -61,7 +61,7 @@ export function startNamespaceLabeler(kc: KubeConfig, config: WebhookConfig, log
     timer = setTimeout(() => {
       timer = undefined;
       pending = pending.then(reconcile).catch((err: unknown) => {
-        log.warn({ err: (err as Error).message }, 'could not reconcile the namespace labels; retrying');
+        log.warn({ err: (err as Error).message.split('\n')[0] }, 'could not reconcile the namespace labels; retrying');
         schedule(2000);
       });
     }, delayMs);
@@ -100,7 +100,7 @@ export function startNamespaceLabeler(kc: KubeConfig, config: WebhookConfig, log
     if (stopped) return;
     campaign().catch((err: unknown) => {
       leader = false;
-      log.warn({ err: (err as Error).message }, 'namespace-labeler lease: could not renew');
+      log.warn({ err: (err as Error).message.split('\n')[0] }, 'namespace-labeler lease: could not renew');
     }).finally(() => {
       if (!stopped) leaseTimer = setTimeout(campaignLoop, RENEW_MS);
     });
