@@ -5,6 +5,7 @@ import type { WebhookConfig } from '../config/types.ts';
 import { DISTINCTIVE_HA_KEY_SOURCE, HA_LABELS, HA_NAME_SOURCE, LEADER_ANNOTATION } from '../flink/ha-configmap.ts';
 import { markKeysOf } from './ha-owned-fields.ts';
 import { POD_NAME_EXTRA } from './requester.ts';
+import { FLINK_ENTRYPOINTS } from '../flink/workload.ts';
 
 export interface MatchCondition {
   name: string;
@@ -57,4 +58,32 @@ export function haConfigMapMatchConditions(config: WebhookConfig): MatchConditio
       expression: `(request.operation != 'DELETE' && has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) > 0) ||\n!((${ownerUsername(config)})${podBound})`,
     },
   ];
+}
+
+/**
+ * The workloads webhooks' filter: only objects the policy can recognise as Flink reach the webhook. A pod (or a
+ * controller's pod template) with a container the policy would take for Flink's: named flink-main-container (the
+ * operator's), started with a Flink entrypoint (jobmanager, taskmanager, standalone-job), or of an image matching
+ * `imagePatterns`; a ConfigMap carrying a Flink config file; every FlinkDeployment. Labels alone (`app`,
+ * `component`) say nothing: nearly every pod has them.
+ */
+export function workloadMatchConditions(config: WebhookConfig): MatchCondition[] {
+  const flinkContainer = (c: string) => [
+    `${c}.name == 'flink-main-container'`,
+    `(has(${c}.args) && size(${c}.args) > 0 && ${c}.args[0] in ${celList([...FLINK_ENTRYPOINTS].sort())})`,
+    `(has(${c}.image) && (${config.imagePatterns.map((p) => `${c}.image.matches(${cel(p)})`).join(' || ')}))`,
+  ].join(' ||\n    ');
+  const containers = (path: string) => `has(${path}.containers) && ${path}.containers.exists(c,\n    ${flinkContainer('c')})`;
+  return [{
+    name: 'flink-objects-only',
+    expression: [
+      `request.resource.resource == 'flinkdeployments' ||`,
+      `(request.resource.resource == 'configmaps' &&`,
+      `  ((has(object.data) && ('flink-conf.yaml' in object.data || 'config.yaml' in object.data)) ||`,
+      `   (has(object.metadata.name) && object.metadata.name.startsWith('flink-config')))) ||`,
+      `(request.resource.resource == 'pods' && has(object.spec) && ${containers('object.spec')}) ||`,
+      `(request.resource.resource in ['deployments', 'statefulsets', 'jobs'] && has(object.spec) && has(object.spec.template) &&`,
+      `  has(object.spec.template.spec) && ${containers('object.spec.template.spec')})`,
+    ].join('\n'),
+  }];
 }

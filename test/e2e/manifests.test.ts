@@ -168,7 +168,9 @@ describe('install manifests on the real API server', () => {
       assert.equal(r.code, 0, `${what}: ${r.stderr}`);
     };
     await run('a plain ConfigMap', ['create', 'configmap', 'plain', '-n', 'quiet', '--from-literal=a=b']);
-    await run('a plain Pod', ['run', 'plain', '-n', 'quiet', '--image=nginx', '--restart=Never', '--labels=']);
+    // Typical labels (app, component, type) no longer send a Pod: only a container the policy would take for Flink's.
+    await run('a plain Pod', ['run', 'plain', '-n', 'quiet', '--image=nginx', '--restart=Never', '--labels=app=web,component=frontend,type=service']);
+    await run('a plain Deployment', ['create', 'deployment', 'web', '-n', 'quiet', '--image=nginx']);
     await run('Flink creating its HA ConfigMap', ['create', '-f', '-'], { kubeconfig: flink, input: haCm({ counter: '1' }) });
     await run('Flink renewing it', ['replace', '-f', '-'], { kubeconfig: flink, input: haCm({ counter: '2' }) });
     await run('the operator writing it', ['replace', '-f', '-'], { kubeconfig: operator, input: haCm({ counter: '3' }) });

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { defaultConfig } from '../../../src/config/load.ts';
-import { haConfigMapMatchConditions } from '../../../src/policy/webhook-conditions.ts';
+import { haConfigMapMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
 
 interface Webhook { name: string; matchConditions?: Array<{ name: string; expression: string }>; objectSelector?: unknown }
 
@@ -15,6 +15,17 @@ describe('HA ConfigMap webhook matchConditions', () => {
     const ha = doc.webhooks.find((w) => w.name === 'ha-configmaps.flink-ha.io')!;
     assert.deepEqual(ha.matchConditions, haConfigMapMatchConditions(defaultConfig()));
     assert.equal(ha.objectSelector, undefined, 'no objectSelector: unlabelled ConfigMaps Flink would adopt must reach the conditions');
+  });
+
+  it('the workloads webhooks (mutating and validating) filter with exactly the generated conditions', () => {
+    for (const [file, kind] of [['mutating-webhook.yaml', 'mutating'], ['validating-webhook.yaml', 'validating']] as const) {
+      const doc = yaml.load(readFileSync(new URL(`../../../manifests/base/${file}`, import.meta.url), 'utf8')) as { webhooks: Webhook[] };
+      const w = doc.webhooks.find((x) => x.name === 'workloads.flink-ha.io')!;
+      assert.deepEqual(w.matchConditions, workloadMatchConditions(defaultConfig()), kind);
+    }
+    const custom = workloadMatchConditions(defaultConfig({ imagePatterns: ['^registry\\.example\\.com/streaming/'] }))[0]!.expression;
+    assert.match(custom, /c\.image\.matches\('\^registry\\\\\.example/);
+    assert.doesNotMatch(custom, /'app'|'component'/, 'labels alone never send an object');
   });
 
   it('follows the config: owner ServiceAccounts (pinned or not) and the pod-bound token requirement', () => {
