@@ -4,6 +4,8 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import type { CliIo } from './io.ts';
+import type { Register } from './main.ts';
 import { loadConfig } from '../config/load.ts';
 import { OFFLINE_CLUSTER, type ClusterView } from '../policy/types.ts';
 import { createLogger, type Logger } from '../server/logger.ts';
@@ -18,7 +20,7 @@ interface ServeFlags {
   logLevel?: string;
 }
 
-export function registerServe(program: Command): void {
+export const registerServe: Register = (program: Command, io: CliIo, done: (code: number) => void): void => {
   program
     .command('serve')
     .description('run the admission webhook over HTTPS: POST /mutate, POST /validate, GET /healthz, /readyz, /metrics')
@@ -29,14 +31,14 @@ export function registerServe(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig for cluster lookups (default: in-cluster when KUBERNETES_SERVICE_HOST is set, else offline)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .action(async (flags: ServeFlags) => {
-      process.exitCode = await serve(flags);
+      done(await serve(flags, io));
     });
-}
+};
 
-async function serve(flags: ServeFlags): Promise<number> {
+async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   const loaded = loadConfig({
     ...(flags.config ? { file: flags.config } : {}),
-    env: process.env,
+    env: io.env,
     overrides: {
       server: { port: flags.port, host: flags.host },
       tls: { certDir: flags.certDir },
@@ -44,12 +46,12 @@ async function serve(flags: ServeFlags): Promise<number> {
     },
   });
   if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(`flink-ha-webhook serve: ${e}`);
+    for (const e of loaded.errors) io.stderr(`flink-ha-webhook serve: ${e}\n`);
     return 2;
   }
   const config = loaded.config;
   const logger = createLogger({ level: config.logLevel });
-  const cluster = await clusterViewFor(flags.kubeconfig, config.imagePatterns, logger);
+  const cluster = await clusterViewFor(flags.kubeconfig, config.imagePatterns, logger, io);
   if (!cluster) return 2;
 
   let webhook;
@@ -97,8 +99,8 @@ async function serve(flags: ServeFlags): Promise<number> {
  * client-node is loaded only when there is a cluster to ask: it costs ~75 MB of RSS, which an offline webhook
  * (local runs, the benchmark) should not pay.
  */
-async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: string[], logger: Logger): Promise<ClusterView | undefined> {
-  if (!kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) {
+async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: string[], logger: Logger, io: CliIo): Promise<ClusterView | undefined> {
+  if (!kubeconfig && !io.env.KUBERNETES_SERVICE_HOST) {
     logger.warn('offline: no --kubeconfig and not in a cluster; rules that need the cluster answer "could not check"');
     return OFFLINE_CLUSTER;
   }
@@ -113,7 +115,7 @@ async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: str
       logger.info('cluster lookups use the in-cluster ServiceAccount');
     }
   } catch (err) {
-    console.error(`flink-ha-webhook serve: cannot read the kubeconfig: ${(err as Error).message}`);
+    io.stderr(`flink-ha-webhook serve: cannot read the kubeconfig: ${(err as Error).message}\n`);
     return undefined;
   }
   return apiClusterView(kc, { imagePatterns });

@@ -9,6 +9,9 @@ import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { flinkWorkloadOf, podSpecOf, asRecord } from '../audit/flink-workloads.ts';
 import { configMapRightsReviews } from '../kube/configmap-rights.ts';
+import { ClusterError } from '../kube/cluster-error.ts';
+
+export { ClusterError };
 import type { ClusterExtras } from '../audit/inventory.ts';
 import type { AuditItem } from '../audit/judge.ts';
 
@@ -53,16 +56,6 @@ export interface ClusterRead {
   requests: number;
   /** Wall time of the LIST stage and of the stage after it (mounted ConfigMaps, SubjectAccessReviews). */
   timings: { listMs: number; reviewMs: number };
-}
-
-/** The cluster could not be asked at all: exit code 3, with what was tried. */
-export class ClusterError extends Error {
-  constructor(
-    readonly kind: 'config' | 'unreachable' | 'timeout' | 'unauthorized',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 interface ResourceSpec {
