@@ -4,6 +4,7 @@ import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import type { KubeObject } from '../kube/objects.ts';
 import { groupOf } from '../kube/objects.ts';
 import { isHaConfigMap } from './ha-configmap.ts';
+import { controllerProblems, flinkDeploymentSpecProblems, podSpecProblems } from './shape.ts';
 
 export type Role = 'jobmanager' | 'taskmanager';
 export type FlinkMode = 'standalone' | 'native' | 'operator';
@@ -44,7 +45,9 @@ export function classify(obj: KubeObject, imagePatterns: RegExp[]): Classified {
   const kind = obj.kind ?? '';
   const group = groupOf(obj.apiVersion);
   if (kind === 'FlinkDeployment' && group === 'flink.apache.org') {
-    return isRecord(obj.spec) ? { shape: 'flinkdeployment' } : { shape: 'invalid', reason: 'FlinkDeployment has no spec object' };
+    if (!isRecord(obj.spec)) return { shape: 'invalid', reason: 'FlinkDeployment has no spec object' };
+    const problems = flinkDeploymentSpecProblems(obj.spec);
+    return problems.length > 0 ? { shape: 'invalid', reason: problems.join('; ') } : { shape: 'flinkdeployment' };
   }
   if (kind === 'Namespace' && group === '') return { shape: 'namespace' };
   if (kind === 'ConfigMap' && group === '') return classifyConfigMap(obj);
@@ -85,16 +88,19 @@ function classifyPodBearer(
   if (!isRecord(spec) || !Array.isArray(spec.containers)) {
     return flinkLabelled ? { shape: 'invalid', reason: `${controller} has no readable pod spec (spec${controller === 'Pod' ? '' : '.template.spec'}.containers)` } : { shape: 'other' };
   }
-  const containers = (spec.containers as unknown[]).filter(isRecord) as unknown as V1Container[];
+  // Recognition reads only what it has checked; the full type check comes once the object is known to be Flink's.
+  const containers = (spec.containers as unknown[]).filter(isRecord);
   const container = containers.find((c) => c.name === 'flink-main-container') ??
-    containers.find((c) => FLINK_ENTRYPOINTS.has(c.args?.[0] ?? '')) ??
-    containers.find((c) => typeof c.image === 'string' && imagePatterns.some((p) => p.test(c.image!)));
-  if (!container) return { shape: 'other' };
-  const entry = container.args?.[0];
+    containers.find((c) => FLINK_ENTRYPOINTS.has(entryOf(c) ?? '')) ??
+    containers.find((c) => typeof c.image === 'string' && imagePatterns.some((p) => p.test(c.image as string)));
+  if (!container) return flinkLabelled ? invalidPodBearer(obj, spec, controller) ?? { shape: 'other' } : { shape: 'other' };
+  const entry = entryOf(container);
   let role: Role | undefined;
   if (labels.component === 'jobmanager' || entry === 'jobmanager' || entry === 'standalone-job') role = 'jobmanager';
   else if (labels.component === 'taskmanager' || entry === 'taskmanager') role = 'taskmanager';
   if (!role) return { shape: 'other' }; // a Flink client, SQL gateway, ...: not a cluster process
+  const invalid = invalidPodBearer(obj, spec, controller);
+  if (invalid) return invalid;
   const native = labels.type === 'flink-native-kubernetes';
   const operatorOwned = isOperatorOwned(obj) || templateMeta.annotations?.[OPERATOR_GENERATION_ANNOTATION] !== undefined ||
     labels.type === 'flink-standalone-kubernetes';
@@ -105,14 +111,31 @@ function classifyPodBearer(
     mode: operatorOwned ? 'operator' : native ? 'native' : 'standalone',
     variant,
     controller,
+    // Checked above (podSpecProblems): the fields the policy reads have the types V1PodSpec and V1Container say.
     podSpec: spec as unknown as V1PodSpec,
-    container,
+    container: container as unknown as V1Container,
     operatorOwned,
   };
 }
 
+/** The first arg, when it is text: the image's entrypoint command (jobmanager, taskmanager, standalone-job). */
+function entryOf(container: Record<string, unknown>): string | undefined {
+  const args = container.args;
+  return Array.isArray(args) && typeof args[0] === 'string' ? args[0] : undefined;
+}
+
+/** A Flink pod bearer whose fields the policy reads have the wrong type: the problems, with their paths. */
+function invalidPodBearer(obj: KubeObject, podSpec: Record<string, unknown>, controller: string): Classified | undefined {
+  const problems = [
+    ...(controller !== 'Pod' && isRecord(obj.spec) ? controllerProblems(obj.spec, controller) : []),
+    ...podSpecProblems(podSpec, controller === 'Pod' ? 'spec' : 'spec.template.spec'),
+  ];
+  return problems.length > 0 ? { shape: 'invalid', reason: problems.join('; ') } : undefined;
+}
+
 export function isOperatorOwned(obj: KubeObject): boolean {
-  return (obj.metadata?.ownerReferences ?? []).some((r) => r.kind === 'FlinkDeployment') ||
+  const owners: unknown = obj.metadata?.ownerReferences;
+  return (Array.isArray(owners) && owners.some((r) => isRecord(r) && r.kind === 'FlinkDeployment')) ||
     obj.metadata?.annotations?.[OPERATOR_GENERATION_ANNOTATION] !== undefined;
 }
 

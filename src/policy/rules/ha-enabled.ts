@@ -20,6 +20,11 @@ export const haEnabled: Rule = {
           `${current.key}: ${current.value} (${where}) turns high availability off; a JobManager failure would lose the running jobs and their checkpoint pointers`,
           `set ${haTypeWrite(f.version, f.legacyConfFile).key}: ${haTypeWrite(f.version, f.legacyConfFile).value} (or ZooKeeper HA), or exempt the object with the label ${t.config.exemptLabel}=true and a reason`)];
       }
+      if (kind === 'unknown') {
+        return [finding('ha-enabled', 'denied',
+          `${current.key}: ${current.value} (${where}) is no HA type Flink knows (kubernetes, zookeeper, NONE, or a factory class name): Flink would fail to start looking for a factory class named '${current.value}'`,
+          `set ${haTypeWrite(f.version, f.legacyConfFile).key}: ${haTypeWrite(f.version, f.legacyConfFile).value}`)];
+      }
       return [finding('ha-enabled', 'passed', kind === 'zookeeper' ? `ZooKeeper HA is on (${where}); accepted as HA` : `HA is on (${current.key}: ${current.value})`)];
     }
     if (!f.complete) return [finding('ha-enabled', 'unchecked', `HA type not set here; ${f.incompleteReason ?? 'part of the config could not be read'}`)];
