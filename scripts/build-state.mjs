@@ -29,7 +29,9 @@ export function isStale() {
 export function build() {
   const started = Date.now();
   const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT });
+  // The compiler gets its own options: a caller's NODE_OPTIONS (a small test heap) is not meant for it.
+  const env = { ...process.env, NODE_OPTIONS: '' };
+  execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: ['ignore', 'inherit', 'inherit'], cwd: ROOT, env });
   writeFileSync(STAMP, `${new Date().toISOString()}\n`);
   process.stderr.write(`flink-ha-webhook: built dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
 }

@@ -78,7 +78,7 @@ export function clusterRoots(inv: Inventory): WorkloadEntry[] {
 }
 
 /** Where a check's finding about an object points (the same fields a policy finding gets). */
-export function findingAt(inv: Inventory, item: AuditItem, clusterId?: string): Pick<AuditFinding, 'kind' | 'apiVersion' | 'namespace' | 'name' | 'file' | 'line' | 'clusterId'> {
+export function findingAt(inv: Inventory, item: AuditItem, clusterId?: string): Pick<AuditFinding, 'kind' | 'apiVersion' | 'namespace' | 'name' | 'file' | 'line' | 'item' | 'clusterId'> {
   const obj = item.object;
   return {
     kind: obj.kind ?? '(no kind)',
@@ -87,6 +87,7 @@ export function findingAt(inv: Inventory, item: AuditItem, clusterId?: string): 
     name: obj.metadata?.name ?? '(unnamed)',
     file: item.file,
     line: item.line,
+    ...(item.item !== undefined ? { item: item.item } : {}),
     clusterId,
   };
 }

@@ -12,6 +12,8 @@ export interface AuditItem {
   /** Where a manifest came from (folder audits). */
   file?: string;
   line?: number;
+  /** The item's index, for an item of a List document. */
+  item?: number;
 }
 
 /** The requester the policy sees: nobody's ServiceAccount, so no owner privilege applies. */
@@ -50,6 +52,7 @@ export async function judgeObject(item: AuditItem, ctx: PolicyContext, defaultNa
     name: obj.metadata?.name ?? obj.metadata?.generateName ?? '(unnamed)',
     file: item.file,
     line: item.line,
+    ...(item.item !== undefined ? { item: item.item } : {}),
     clusterId,
   };
   try {

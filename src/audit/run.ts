@@ -2,7 +2,7 @@
 // inventory, and merge the two (a check that restates what the policy already said about an object is dropped).
 import type { WebhookConfig } from '../config/types.ts';
 import { OFFLINE_CLUSTER, type ClusterView } from '../policy/types.ts';
-import { manifestProblem, readManifests } from '../sources/manifests.ts';
+import { manifestProblem, readManifests, whereOf } from '../sources/manifests.ts';
 import { runClusterChecks } from './checks/index.ts';
 import { buildInventory, type ClusterExtras } from './inventory.ts';
 import { judgeObjects, type AuditItem } from './judge.ts';
@@ -19,13 +19,13 @@ export interface ManifestAuditOptions {
 
 export async function auditManifests(options: ManifestAuditOptions): Promise<AuditReport> {
   const read = readManifests(options.inputs, options.stdinText);
-  const errors: InputError[] = read.errors.map((e) => ({ where: e.line ? `${e.file}:${e.line}` : e.file, message: e.message }));
+  const errors: InputError[] = read.errors.map((e) => ({ where: whereOf(e), message: e.message }));
   const items: AuditItem[] = [];
   for (const d of read.documents) {
     // The same input check as dry-run: a document that is no Kubernetes object is an input error, not "no findings".
     const problem = manifestProblem(d.object);
-    if (problem) errors.push({ where: `${d.source.file}:${d.source.line}`, message: problem });
-    else items.push({ object: d.object, file: d.source.file, line: d.source.line });
+    if (problem) errors.push({ where: whereOf(d.source), message: problem });
+    else items.push({ object: d.object, file: d.source.file, line: d.source.line, item: d.source.item });
   }
   const report = await auditItems(items, options.config, OFFLINE_CLUSTER, undefined, options.defaultNamespace);
   return { source: { type: 'manifests', inputs: options.inputs }, ...report, errors };

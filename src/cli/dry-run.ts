@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import type { Register } from './main.ts';
 import type { CliIo } from './io.ts';
 import { loadConfig } from '../config/load.ts';
-import { readManifests } from '../sources/manifests.ts';
+import { readManifests, whereOf } from '../sources/manifests.ts';
 import { dryRun } from '../dryrun/run.ts';
 import { DRY_RUN_FORMATS, formatDryRunChunks, type DryRunFormat } from '../dryrun/format.ts';
 import type { Operation } from '../policy/types.ts';
@@ -63,9 +63,9 @@ async function runDryRun(inputs: string[], flags: DryRunFlags, io: CliIo): Promi
     defaultNamespace: flags.namespace,
   });
   for (const chunk of formatDryRunChunks(out.results, flags.output)) io.stdout(chunk);
-  for (const e of out.errors) io.stderr(`dry-run: ${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}\n`);
+  for (const e of out.errors) io.stderr(`dry-run: ${whereOf(e)}: ${e.message}\n`);
   const denied = out.results.filter((r) => !r.allowed);
-  for (const r of denied) io.stderr(`dry-run: DENIED ${r.kind} ${r.namespace}/${r.name} (${r.source.file}:${r.source.line}): ${r.message ?? ''}\n`);
+  for (const r of denied) io.stderr(`dry-run: DENIED ${r.kind} ${r.namespace}/${r.name} (${whereOf(r.source)}): ${r.message ?? ''}\n`);
   const mutated = out.results.filter((r) => r.allowed && r.patch.length > 0).length;
   io.stderr(`dry-run: ${out.results.length} objects: ${mutated} mutated, ${denied.length} denied, ${out.errors.length} input errors\n`);
   return out.errors.length > 0 ? 2 : denied.length > 0 ? 1 : 0;

@@ -5,11 +5,11 @@ import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { decide } from '../policy/decide.ts';
 import type { ClusterView, Finding, Operation, Requester } from '../policy/types.ts';
-import { manifestProblem, type ManifestDocument, type ManifestError } from '../sources/manifests.ts';
+import { manifestProblem, type ManifestDocument, type ManifestError, type ManifestSource } from '../sources/manifests.ts';
 import { manifestClusterView } from './manifest-cluster-view.ts';
 
 export interface DryRunResult {
-  source: { file: string; index: number; line: number };
+  source: ManifestSource;
   kind: string;
   namespace: string;
   name: string;
@@ -44,7 +44,7 @@ export async function dryRun(documents: ManifestDocument[], readErrors: Manifest
   const valid: Array<ManifestDocument & { namespace: string }> = [];
   for (const doc of documents) {
     const problem = manifestProblem(doc.object);
-    if (problem) errors.push({ file: doc.source.file, line: doc.source.line, message: problem });
+    if (problem) errors.push({ file: doc.source.file, line: doc.source.line, item: doc.source.item, message: problem });
     else valid.push({ ...doc, namespace: doc.object.metadata?.namespace ?? (doc.object.kind === 'Namespace' ? '' : options.defaultNamespace) });
   }
   const patterns = options.config.imagePatterns.map((p) => new RegExp(p));

@@ -2,6 +2,7 @@
 // for cluster-scoped findings: the format Kyverno, Kubewarden and Policy Reporter read. Output is multi-document
 // YAML that `kubectl apply -f -` accepts.
 import yaml from 'js-yaml';
+import { whereOf } from '../sources/origin.ts';
 import type { AuditAction, AuditFinding, AuditReport } from '../audit/types.ts';
 import { sortFindings } from '../audit/summary.ts';
 
@@ -57,7 +58,7 @@ function reportObject(kind: string, findings: AuditFinding[], timestamp: { secon
     const properties: Record<string, string> = { action: f.action };
     if (f.fix) properties.fix = f.fix;
     if (f.clusterId) properties.clusterId = f.clusterId;
-    if (f.file) properties.file = f.line ? `${f.file}:${f.line}` : f.file;
+    if (f.file) properties.file = whereOf({ file: f.file, line: f.line, item: f.item });
     return {
       source: REPORT_SOURCE,
       policy: POLICY_NAME,
