@@ -7,7 +7,8 @@ import type { CliIo } from './io.ts';
 import type { Register } from './main.ts';
 import { loadConfig } from '../config/load.ts';
 import type { WebhookConfig } from '../config/types.ts';
-import { auditCluster, auditManifests } from '../audit/run.ts';
+import { auditCluster, auditManifestSnapshot } from '../audit/run.ts';
+import { manifestSnapshot, readManifests } from '../sources/manifests.ts';
 import { failsThreshold, type FailOn } from '../audit/summary.ts';
 import type { AuditReport } from '../audit/types.ts';
 import { ClusterError } from '../kube/cluster-error.ts';
@@ -96,7 +97,9 @@ function usageError(inputs: string[], flags: AuditFlags): string | undefined {
 
 async function folderAudit(inputs: string[], flags: AuditFlags, config: WebhookConfig, io: CliIo): Promise<AuditReport> {
   const stdinText = inputs.includes('-') ? io.readStdin() : undefined;
-  return auditManifests({ inputs, stdinText, config, defaultNamespace: flags.namespace });
+  // The CLI reads the sources; the face judges the snapshot (the same one a dry-run of these inputs judges).
+  const { snapshot, errors } = manifestSnapshot(readManifests(inputs, stdinText), flags.namespace ?? 'default');
+  return auditManifestSnapshot(snapshot, inputs, errors, config);
 }
 
 async function liveAudit(flags: AuditFlags, config: WebhookConfig, progress: (text: string) => void): Promise<AuditReport> {
@@ -113,7 +116,7 @@ async function liveAudit(flags: AuditFlags, config: WebhookConfig, progress: (te
     config,
     progress,
   });
-  progress(`judging ${read.items.length} objects`);
+  progress(`judging ${read.snapshot.objects.length} objects`);
   return auditCluster(read, config);
 }
 

@@ -5,7 +5,7 @@ import { Option } from 'commander';
 import type { Register } from './main.ts';
 import type { CliIo } from './io.ts';
 import { loadConfig } from '../config/load.ts';
-import { readManifests, whereOf } from '../sources/manifests.ts';
+import { manifestSnapshot, readManifests, whereOf } from '../sources/manifests.ts';
 import { dryRun } from '../dryrun/run.ts';
 import { DRY_RUN_FORMATS, formatDryRunChunks, type DryRunFormat } from '../dryrun/format.ts';
 import type { Operation } from '../policy/types.ts';
@@ -55,12 +55,12 @@ async function runDryRun(inputs: string[], flags: DryRunFlags, io: CliIo): Promi
       return 2;
     }
   }
-  const read = readManifests(inputs, stdin);
-  const out = await dryRun(read.documents, read.errors, {
+  // The CLI reads the sources; the face judges the snapshot (the same one an audit of these inputs judges).
+  const { snapshot, errors } = manifestSnapshot(readManifests(inputs, stdin), flags.namespace);
+  const out = await dryRun(snapshot, errors, {
     config: loaded.config,
     operation: flags.operation,
     requester: { username: flags.user, groups: flags.group },
-    defaultNamespace: flags.namespace,
   });
   for (const chunk of formatDryRunChunks(out.results, flags.output)) io.stdout(chunk);
   for (const e of out.errors) io.stderr(`dry-run: ${whereOf(e)}: ${e.message}\n`);

@@ -11,6 +11,8 @@ export type FlinkMode = 'standalone' | 'native' | 'operator';
 
 export type Classified =
   | { shape: 'flinkdeployment' }
+  /** A job submitted to a session cluster (spec.deploymentName): audited against that cluster, never mutated. */
+  | { shape: 'flink-session-job' }
   | {
       shape: 'workload';
       role: Role;
@@ -49,6 +51,7 @@ export function classify(obj: KubeObject, imagePatterns: RegExp[]): Classified {
     const problems = flinkDeploymentSpecProblems(obj.spec);
     return problems.length > 0 ? { shape: 'invalid', reason: problems.join('; ') } : { shape: 'flinkdeployment' };
   }
+  if (kind === 'FlinkSessionJob' && group === 'flink.apache.org') return { shape: 'flink-session-job' };
   if (kind === 'Namespace' && group === '') return { shape: 'namespace' };
   if (kind === 'ConfigMap' && group === '') return classifyConfigMap(obj);
   const ctl = POD_CONTROLLERS[kind];
@@ -158,4 +161,31 @@ export function mountedConfigMapName(podSpec: V1PodSpec, container: V1Container)
   if (!mount) return undefined;
   const volume = (podSpec.volumes ?? []).find((v) => v.name === mount.name);
   return volume?.configMap?.name ?? volume?.projected?.sources?.find((s) => s.configMap)?.configMap?.name;
+}
+
+/** The pod spec of a Pod, or of the template of a Deployment/StatefulSet/Job/ReplicaSet/DaemonSet, when it is a map. */
+export function podSpecOf(obj: KubeObject): Record<string, unknown> | undefined {
+  const spec = isRecord(obj.spec) ? obj.spec : undefined;
+  if (obj.kind === 'Pod') return spec;
+  if (!spec || !['Deployment', 'StatefulSet', 'Job', 'ReplicaSet', 'DaemonSet'].includes(obj.kind ?? '')) return undefined;
+  const template = isRecord(spec.template) ? spec.template : undefined;
+  return template && isRecord(template.spec) ? template.spec : undefined;
+}
+
+/** The ServiceAccount a pod runs as (`default` when its spec names none, as the API server sets it). */
+export function serviceAccountOf(podSpec: V1PodSpec): string {
+  return podSpec.serviceAccountName || podSpec.serviceAccount || 'default';
+}
+
+/**
+ * How many JobManagers an object runs, in the field its mode uses: a FlinkDeployment's spec.jobManager.replicas, a
+ * JobManager Job's parallelism, a Pod's one, a controller's replicas (unset: 1, as the API server defaults them).
+ */
+export function jobManagerCountOf(obj: KubeObject, c: Classified): number | undefined {
+  const spec = isRecord(obj.spec) ? obj.spec : {};
+  const whole = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) ? v : 1);
+  if (c.shape === 'flinkdeployment') return whole(isRecord(spec.jobManager) ? spec.jobManager.replicas : undefined);
+  if (c.shape !== 'workload' || c.role !== 'jobmanager') return undefined;
+  if (c.controller === 'Pod') return 1;
+  return whole(c.controller === 'Job' ? spec.parallelism : spec.replicas);
 }

@@ -10,9 +10,7 @@ import {
   CustomObjectsApi,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import { containerCarrier } from '../flink/config-carriers.ts';
-import { CLUSTER_ID } from '../flink/config-keys.ts';
-import { configMapClusterId, jobManagerClusterIdOf } from '../flink/cluster-id.ts';
+import { clusterIdOf, isJobManagerSide } from '../flink/cluster-id.ts';
 import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
 import { configMapRightsReviews } from './configmap-rights.ts';
@@ -107,16 +105,13 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
       }),
   };
 
-  /** As Flink reads it: -D args or FLINK_PROPERTIES, else the mounted config file, else what the processes share. */
+  /** The one cluster-id function (src/flink/cluster-id.ts), with the mounted config file read from the API. */
   const jobManagerClusterId = async (obj: KubeObject, namespace: string): Promise<string | undefined> => {
-    const derived = jobManagerClusterIdOf(obj, patterns);
     const c = classify(obj, patterns);
-    if (derived === undefined || c.shape !== 'workload' || c.mode !== 'standalone') return derived;
-    const explicit = containerCarrier(c.container).get(CLUSTER_ID);
-    if (explicit) return explicit;
-    const mounted = mountedConfigMapName(c.podSpec, c.container);
+    if (!isJobManagerSide(c)) return undefined;
+    const mounted = c.shape === 'workload' ? mountedConfigMapName(c.podSpec, c.container) : undefined;
     const cm = mounted ? await view.configMap!(namespace, mounted) : undefined;
-    return (cm ? configMapClusterId(cm) : undefined) ?? derived;
+    return clusterIdOf(obj, c, cm);
   };
   return view;
 }

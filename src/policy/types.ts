@@ -90,6 +90,11 @@ export interface ClusterView {
    * that runs it. Used for cluster-id uniqueness.
    */
   flinkClusterIds(namespace: string): Promise<Array<{ clusterId: string; owner: string }> | undefined>;
+  /**
+   * Optional: the Flink clusters of a namespace this view has seen, when it cannot list them all (a manifest set).
+   * A duplicate among them is a fact; their uniqueness says nothing about objects the view has not seen.
+   */
+  knownFlinkClusterIds?(namespace: string): Promise<Array<{ clusterId: string; owner: string }>>;
   /** Does the namespace hold HA ConfigMaps? */
   namespaceHoldsHaState(namespace: string): Promise<boolean | undefined>;
   /** Optional (see ConfigMapLookup); absent means "could not check". */

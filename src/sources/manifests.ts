@@ -7,6 +7,7 @@ import yaml from 'js-yaml';
 import { isKubeObject, type KubeObject } from '../kube/objects.ts';
 import { isMap, metadataProblems } from '../flink/shape.ts';
 import { nestingMessage, yamlLimitProblem } from '../kube/yaml-limits.ts';
+import type { Snapshot, SnapshotObject } from '../snapshot/snapshot.ts';
 
 export interface ManifestSource {
   /** Path as given (or `-` for stdin). */
@@ -264,4 +265,19 @@ function errnoMessage(err: unknown): string {
   if (e.code === 'EACCES') return 'permission denied';
   if (e.code === 'EISDIR') return 'is a directory';
   return e.message;
+}
+
+/**
+ * The snapshot of what was read, for dry-run and audit alike: every readable Kubernetes object with its origin; a
+ * document that is no object the API server would accept joins the input errors (both faces report it the same).
+ */
+export function manifestSnapshot(read: ManifestReadResult, defaultNamespace: string): { snapshot: Snapshot; errors: ManifestError[] } {
+  const errors = [...read.errors];
+  const objects: SnapshotObject[] = [];
+  for (const { source, object } of read.documents) {
+    const problem = manifestProblem(object);
+    if (problem) errors.push({ file: source.file, line: source.line, item: source.item, message: problem });
+    else objects.push({ object, file: source.file, line: source.line, index: source.index, ...(source.item !== undefined ? { item: source.item } : {}) });
+  }
+  return { snapshot: { objects, defaultNamespace }, errors };
 }
