@@ -50,9 +50,12 @@ export function clusterIdOf(obj: KubeObject, c: Classified, mounted?: KubeObject
   return fromFile ?? derivedClusterId(obj, c, mountedConfigMapName(c.podSpec, c.container));
 }
 
-/** A JobManager side stands for one Flink cluster: a FlinkDeployment, or a JobManager controller nobody derived. */
+/**
+ * A JobManager side stands for one Flink cluster: a FlinkDeployment, or a JobManager controller nobody derived. A
+ * FlinkBlueGreenDeployment is none: the blue and green FlinkDeployments the operator derives from it are.
+ */
 export function isJobManagerSide(c: Classified): boolean {
-  return c.shape === 'flinkdeployment' || (c.shape === 'workload' && c.role === 'jobmanager' && c.controller !== 'Pod' && !c.operatorOwned);
+  return (c.shape === 'flinkdeployment' && !c.blueGreen) || (c.shape === 'workload' && c.role === 'jobmanager' && c.controller !== 'Pod' && !c.operatorOwned);
 }
 
 /**

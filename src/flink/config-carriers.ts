@@ -50,9 +50,9 @@ function isMap(v: unknown): v is Record<string, unknown> {
 }
 
 /** `spec.flinkConfiguration` of a FlinkDeployment (flat string map up to operator 1.12, nested YAML since 1.13). */
-export function flinkConfigurationCarrier(spec: Record<string, unknown>): ConfigCarrier {
+export function flinkConfigurationCarrier(spec: Record<string, unknown>, path = 'spec'): ConfigCarrier {
   return {
-    where: 'spec.flinkConfiguration',
+    where: `${path}.flinkConfiguration`,
     get: (key) => flattenConfig(spec.flinkConfiguration).get(key),
     set: (key, value) => {
       if (!isMap(spec.flinkConfiguration)) spec.flinkConfiguration = {};

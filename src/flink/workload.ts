@@ -4,13 +4,16 @@ import type { V1Container, V1PodSpec } from '@kubernetes/client-node';
 import type { KubeObject } from '../kube/objects.ts';
 import { groupOf } from '../kube/objects.ts';
 import { isHaConfigMap } from './ha-configmap.ts';
-import { controllerProblems, flinkDeploymentSpecProblems, podSpecProblems } from './shape.ts';
+import { controllerProblems, flinkDeploymentSpecProblems, found, podSpecProblems } from './shape.ts';
 
 export type Role = 'jobmanager' | 'taskmanager';
 export type FlinkMode = 'standalone' | 'native' | 'operator';
 
 export type Classified =
-  | { shape: 'flinkdeployment' }
+  /** A FlinkDeployment, or a FlinkBlueGreenDeployment (`blueGreen`), whose spec.template.spec is a FlinkDeployment spec. */
+  | { shape: 'flinkdeployment'; blueGreen?: boolean }
+  /** The operator's: a canary, or a FlinkDeployment a FlinkBlueGreenDeployment derived. Reported, never touched. */
+  | { shape: 'left-alone'; reason: string }
   /** A job submitted to a session cluster (spec.deploymentName): audited against that cluster, never mutated. */
   | { shape: 'flink-session-job' }
   | {
@@ -43,15 +46,36 @@ export const OPERATOR_GENERATION_ANNOTATION = 'flinkdeployment.flink.apache.org/
 /** The official image's entrypoint commands; after them, -Dkey=value args are Flink dynamic properties. */
 export const FLINK_ENTRYPOINTS = new Set(['jobmanager', 'taskmanager', 'standalone-job']);
 
+/** The label the Flink operator puts on the canary resources it creates to check its own health. */
+export const CANARY_LABEL = 'flink.apache.org/canary';
+
 export function classify(obj: KubeObject, imagePatterns: RegExp[]): Classified {
   const kind = obj.kind ?? '';
   const group = groupOf(obj.apiVersion);
+  if (group === 'flink.apache.org' && obj.metadata?.labels?.[CANARY_LABEL] === 'true') {
+    return { shape: 'left-alone', reason: `a canary ${kind} of the Flink Kubernetes Operator (label ${CANARY_LABEL}=true): it checks the operator's own health and runs no job; left alone` };
+  }
   if (kind === 'FlinkDeployment' && group === 'flink.apache.org') {
+    const parent = ownerOfKind(obj, 'FlinkBlueGreenDeployment');
+    if (parent !== undefined) {
+      return { shape: 'left-alone', reason: `derived by FlinkBlueGreenDeployment ${parent} from its spec.template, which is where HA is checked and set; the operator owns this one` };
+    }
     if (!isRecord(obj.spec)) return { shape: 'invalid', reason: 'FlinkDeployment has no spec object' };
     const problems = flinkDeploymentSpecProblems(obj.spec);
     return problems.length > 0 ? { shape: 'invalid', reason: problems.join('; ') } : { shape: 'flinkdeployment' };
   }
-  if (kind === 'FlinkSessionJob' && group === 'flink.apache.org') return { shape: 'flink-session-job' };
+  if (kind === 'FlinkBlueGreenDeployment' && group === 'flink.apache.org') {
+    const template = isRecord(obj.spec) ? obj.spec.template : undefined;
+    if (!isRecord(template) || !isRecord(template.spec)) return { shape: 'invalid', reason: 'FlinkBlueGreenDeployment has no spec.template.spec object (the FlinkDeployment spec it derives blue and green from)' };
+    const problems = flinkDeploymentSpecProblems(template.spec, 'spec.template.spec');
+    return problems.length > 0 ? { shape: 'invalid', reason: problems.join('; ') } : { shape: 'flinkdeployment', blueGreen: true };
+  }
+  if (kind === 'FlinkSessionJob' && group === 'flink.apache.org') {
+    const name = isRecord(obj.spec) ? obj.spec.deploymentName : undefined;
+    return typeof name === 'string' && name !== ''
+      ? { shape: 'flink-session-job' }
+      : { shape: 'invalid', reason: `spec.deploymentName must name the session cluster (a FlinkDeployment) the job runs in; found ${isRecord(obj.spec) ? found(name) : 'no spec map'}` };
+  }
   if (kind === 'Namespace' && group === '') return { shape: 'namespace' };
   if (kind === 'ConfigMap' && group === '') return classifyConfigMap(obj);
   const ctl = POD_CONTROLLERS[kind];
@@ -134,6 +158,25 @@ function invalidPodBearer(obj: KubeObject, podSpec: Record<string, unknown>, con
     ...podSpecProblems(podSpec, controller === 'Pod' ? 'spec' : 'spec.template.spec'),
   ];
   return problems.length > 0 ? { shape: 'invalid', reason: problems.join('; ') } : undefined;
+}
+
+/** The name of the owner of that kind, if the object has one. */
+function ownerOfKind(obj: KubeObject, kind: string): string | undefined {
+  const owners: unknown = obj.metadata?.ownerReferences;
+  if (!Array.isArray(owners)) return undefined;
+  const owner: unknown = owners.find((r) => isRecord(r) && r.kind === kind);
+  return isRecord(owner) ? (typeof owner.name === 'string' ? owner.name : '') : undefined;
+}
+
+/**
+ * The FlinkDeployment spec of a FlinkDeployment (`spec`) or of a FlinkBlueGreenDeployment (`spec.template.spec`),
+ * with the path messages name it by. Checked by classify(); undefined for anything else.
+ */
+export function flinkSpecOf(obj: KubeObject, c: Classified): { spec: Record<string, unknown>; path: string } | undefined {
+  if (c.shape !== 'flinkdeployment' || !isRecord(obj.spec)) return undefined;
+  if (!c.blueGreen) return { spec: obj.spec, path: 'spec' };
+  const template = obj.spec.template;
+  return isRecord(template) && isRecord(template.spec) ? { spec: template.spec, path: 'spec.template.spec' } : undefined;
 }
 
 export function isOperatorOwned(obj: KubeObject): boolean {

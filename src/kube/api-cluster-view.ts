@@ -98,6 +98,17 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
         }
       }),
 
+    // A session job's session cluster: null when it does not exist (or the operator's CRD is not installed).
+    flinkDeployment: (namespace, name) =>
+      cached(`fd/${namespace}/${name}`, async () => {
+        try {
+          return (await custom.getNamespacedCustomObject({ group: 'flink.apache.org', version: 'v1beta1', namespace, plural: 'flinkdeployments', name })) as KubeObject;
+        } catch (err) {
+          if (err instanceof ApiException && err.code === 404) return null;
+          throw err;
+        }
+      }),
+
     namespaceHoldsHaState: (namespace) =>
       cached(`ha/${namespace}`, async () => {
         const list = await core.listNamespacedConfigMap({ namespace, labelSelector: 'configmap-type=high-availability', limit: 1 });

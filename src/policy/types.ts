@@ -99,6 +99,8 @@ export interface ClusterView {
   namespaceHoldsHaState(namespace: string): Promise<boolean | undefined>;
   /** Optional (see ConfigMapLookup); absent means "could not check". */
   configMap?: ConfigMapLookup;
+  /** Optional: a FlinkDeployment (a session job's session cluster); `null` = it does not exist, `undefined` = could not check. */
+  flinkDeployment?: (namespace: string, name: string) => Promise<KubeObject | null | undefined>;
 }
 
 export interface PolicyContext {

@@ -62,5 +62,6 @@ export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[])
     knownFlinkClusterIds: (ns) => Promise.resolve(idsByNs.get(ns) ?? []),
     namespaceHoldsHaState: (ns) => Promise.resolve(haNamespaces.has(ns) ? true : complete ? false : undefined),
     configMap: (ns, name) => Promise.resolve(byKey.get(key('ConfigMap', ns, name))),
+    flinkDeployment: (ns, name) => Promise.resolve(byKey.get(key('FlinkDeployment', ns, name)) ?? (complete ? null : undefined)),
   };
 }

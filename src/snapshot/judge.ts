@@ -29,7 +29,7 @@ export async function judgeSnapshot(snapshot: Snapshot, options: JudgeOptions): 
   const cluster = options.cluster ?? view;
   const entries = snapshot.objects;
   const results = new Array<Judged>(entries.length);
-  const order = entries.map((_, i) => i).sort((a, b) => rank(entries[a]!.object) - rank(entries[b]!.object));
+  const order = entries.map((_, i) => i).sort((a, b) => judgeRank(entries[a]!.object) - judgeRank(entries[b]!.object));
   for (const i of order) {
     const entry = entries[i]!;
     const obj = entry.object;
@@ -63,6 +63,12 @@ async function decideSafely(obj: KubeObject, namespace: string, options: JudgeOp
   }
 }
 
-function rank(obj: KubeObject): number {
-  return obj.kind === 'Namespace' ? 0 : obj.kind === 'ConfigMap' || obj.kind === 'ServiceAccount' ? 1 : 2;
+/**
+ * The order objects are judged in, as a `kubectl apply` of a folder would best have them admitted: what others are
+ * judged against (Namespaces; ConfigMaps and ServiceAccounts; session clusters) before what reads them.
+ */
+export function judgeRank(obj: KubeObject): number {
+  if (obj.kind === 'Namespace') return 0;
+  if (obj.kind === 'ConfigMap' || obj.kind === 'ServiceAccount') return 1;
+  return obj.kind === 'FlinkSessionJob' ? 3 : 2;
 }

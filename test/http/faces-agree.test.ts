@@ -9,6 +9,7 @@ import jsonPatch from 'fast-json-patch';
 import { decide } from '../../src/policy/decide.ts';
 import type { Finding } from '../../src/policy/types.ts';
 import { snapshotClusterView } from '../../src/snapshot/cluster-view.ts';
+import { judgeRank } from '../../src/snapshot/judge.ts';
 import { manifestSnapshot, readManifests } from '../../src/sources/manifests.ts';
 import type { KubeObject } from '../../src/kube/objects.ts';
 import { runCli } from '../support/cli.ts';
@@ -51,6 +52,7 @@ describe('dry-run, audit and the webhook agree on every fixture folder', () => {
         knownFlinkClusterIds: (ns) => view!.knownFlinkClusterIds!(ns),
         namespaceHoldsHaState: (ns) => view!.namespaceHoldsHaState(ns),
         configMap: (ns, n) => view!.configMap!(ns, n),
+        flinkDeployment: (ns, n) => view!.flinkDeployment!(ns, n),
       },
       decide: async (request, ctx, phase) => {
         const d = await decide(request, ctx, phase);
@@ -83,9 +85,8 @@ describe('dry-run, audit and the webhook agree on every fixture folder', () => {
       // through /mutate, then its patched self through /validate, as the API server would send it.
       const { snapshot } = manifestSnapshot(readManifests([folder]), 'default');
       view = snapshotClusterView(snapshot, server.config.imagePatterns.map((p) => new RegExp(p)));
-      const rank = (o: KubeObject) => (o.kind === 'Namespace' ? 0 : o.kind === 'ConfigMap' || o.kind === 'ServiceAccount' ? 1 : 2);
       const fromWebhook: Outcomes = new Map();
-      for (const { object } of [...snapshot.objects].sort((a, b) => rank(a.object) - rank(b.object))) {
+      for (const { object } of [...snapshot.objects].sort((a, b) => judgeRank(a.object) - judgeRank(b.object))) {
         const namespace = object.kind === 'Namespace' ? object.metadata?.name : (object.metadata?.namespace ?? 'default');
         const review = (obj: KubeObject, uid: string) => JSON.stringify({
           apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',

@@ -2,6 +2,7 @@
 import { effectiveHaType, haKindOf } from '../../flink/config-keys.ts';
 import { haTypeWrite } from '../../flink/version.ts';
 import { finding, type Rule } from '../target.ts';
+import { sessionClusterHa } from './session-job.ts';
 
 export const haEnabled: Rule = {
   id: 'ha-enabled',
@@ -31,5 +32,6 @@ export const haEnabled: Rule = {
     const write = haTypeWrite(f.version, f.legacyConfFile);
     f.carrier.set(write.key, write.value);
     return [finding('ha-enabled', 'mutated', `set ${write.key}: ${write.value} in ${f.carrier.where} (no HA was configured; a JobManager failure would lose the running jobs)`)];
-  },
+  },  // A session job's HA is its session cluster's.
+  validate: (t) => sessionClusterHa(t),
 };
