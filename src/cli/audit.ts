@@ -13,6 +13,7 @@ import { failsThreshold, type FailOn } from '../audit/summary.ts';
 import type { AuditReport } from '../audit/types.ts';
 import { ClusterError } from '../kube/cluster-error.ts';
 import { OUTPUT_FORMATS, render, type OutputFormat } from '../report/index.ts';
+import { POLICY_REPORT_APIS, type PolicyReportApi } from '../report/policyreport.ts';
 
 export const EXIT = { clean: 0, failOn: 1, input: 2, cluster: 3 } as const;
 
@@ -28,6 +29,7 @@ interface AuditFlags {
   requestTimeout: string;
   pageSize: string;
   rightsCheck: boolean;
+  reportApi: PolicyReportApi;
 }
 
 export const registerAudit: Register = (program: Command, io: CliIo, done: (code: number) => void): void => {
@@ -42,6 +44,7 @@ export const registerAudit: Register = (program: Command, io: CliIo, done: (code
     .option('-A, --all-namespaces', 'audit every namespace')
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .addOption(new Option('--fail-on <level>', 'exit 1 when a finding reaches this level').choices(['deny', 'warn', 'never']).default('deny'))
+    .addOption(new Option('--report-api <api>', '-o policyreport as wgpolicyk8s.io/v1alpha2 PolicyReports or openreports.io/v1alpha1 Reports (Kyverno 1.19, Kubewarden)').choices(POLICY_REPORT_APIS).default('wgpolicyk8s'))
     .option('--config <file>', 'webhook config file (HA ServiceAccount, excluded namespaces, ...)')
     .option('--request-timeout <seconds>', 'per API request', '30')
     .option('--page-size <n>', 'objects per LIST page', '500')
@@ -77,7 +80,7 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: CliIo): Promise
     return EXIT.input;
   }
   progress.done();
-  io.stdout(render(flags.output, report, { failOn: flags.failOn, now: new Date(), toolVersion: packageVersion() }));
+  io.stdout(render(flags.output, report, { failOn: flags.failOn, now: new Date(), toolVersion: packageVersion(), policyReportApi: flags.reportApi }));
   for (const e of report.errors) io.stderr(`audit: ${e.where}: ${e.message}\n`);
   for (const f of report.findings.filter((f) => f.rule === 'audit-permission')) io.stderr(`audit: ${f.message}\n`);
   if (report.errors.length > 0) return EXIT.input;
