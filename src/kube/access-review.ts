@@ -26,7 +26,7 @@ export function subjectAccessReviewer(kc: KubeConfig): Reviewer {
       await kc.applyToHTTPSOptions(opts);
       agent ??= new https.Agent({
         ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase,
-        rejectUnauthorized: opts.rejectUnauthorized, servername: cluster.tlsServerName, keepAlive: true, maxSockets: 16,
+        rejectUnauthorized: opts.rejectUnauthorized, servername: cluster.tlsServerName, keepAlive: true, maxSockets: 32,
       });
       const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
       for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;

@@ -283,7 +283,8 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   async function serviceAccountRights(keys: string[]): Promise<Map<string, boolean | undefined>> {
     const out = new Map<string, boolean | undefined>();
     if (options.rightsCheck === false) return out;
-    await mapLimit(keys, 4, async (key) => {
+    // 6 reviews per ServiceAccount, 8 ServiceAccounts at a time: ~48 in flight over the reviewer's kept-alive sockets.
+    await mapLimit(keys, 8, async (key) => {
       if (reviewsRefused) return;
       const [namespace, name] = key.split('/') as [string, string];
       const answers = await Promise.all(
