@@ -4,7 +4,7 @@
 import type { KubeObject } from '../kube/objects.ts';
 import { CLUSTER_ID, toClusterId } from './config-keys.ts';
 import { configFileCarrier, containerCarrier } from './config-carriers.ts';
-import { classify, mountedConfigMapName, podLabelsOf, isRecord, type Classified } from './workload.ts';
+import { mountedConfigMapName, podLabelsOf, isRecord, type Classified } from './workload.ts';
 
 /** The id a new cluster should get when none is set: app label, else mounted ConfigMap / ConfigMap name. */
 export function deriveClusterId(obj: KubeObject, mountedConfigMap?: string): string | undefined {
@@ -56,15 +56,6 @@ export function clusterIdOf(obj: KubeObject, c: Classified, mounted?: KubeObject
  */
 export function isJobManagerSide(c: Classified): boolean {
   return (c.shape === 'flinkdeployment' && !c.blueGreen) || (c.shape === 'workload' && c.role === 'jobmanager' && c.controller !== 'Pod' && !c.operatorOwned);
-}
-
-/**
- * The cluster-id of a JobManager-side object as far as the object itself tells (no mounted file read), for
- * ClusterView implementations that list the Flink clusters of a namespace; undefined for anything else.
- */
-export function jobManagerClusterIdOf(obj: KubeObject, imagePatterns: RegExp[]): string | undefined {
-  const c = classify(obj, imagePatterns);
-  return isJobManagerSide(c) ? clusterIdOf(obj, c) : undefined;
 }
 
 /** The cluster-id written in a Flink config ConfigMap, if any. */
