@@ -9,6 +9,7 @@ import { classify, isRecord, podSpecOf, serviceAccountOf } from '../flink/worklo
 import { configMapRightsReviews } from '../kube/configmap-rights.ts';
 import { ClusterError, apiOutcome, asClusterError, loadKubeConfig, mapLimit, withTimeout as timed } from '../kube/api-client.ts';
 import { subjectAccessReviewer, type Reviewer } from '../kube/access-review.ts';
+import { rbacGrantsConfigMapRights } from '../kube/rbac-rights.ts';
 import type { Snapshot } from '../snapshot/snapshot.ts';
 
 export { ClusterError, loadKubeConfig };
@@ -66,6 +67,8 @@ interface ResourceSpec {
   custom?: { group: string; version: string; plural: string };
   /** Keep only what the audit needs from each page (bounded memory on big clusters). */
   keep: (obj: KubeObject) => boolean;
+  /** A refusal is no missing permission to report: the audit has another way (RBAC objects, then reviews). */
+  quiet?: boolean;
 }
 
 
@@ -107,7 +110,7 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
       } catch (err) {
         const outcome = apiOutcome(err, server, `list ${spec.resource}`);
         if (outcome === 'forbidden') {
-          missing.push({ verb: 'list', resource: spec.resource, namespace, consequence });
+          if (!spec.quiet) missing.push({ verb: 'list', resource: spec.resource, namespace, consequence });
           return undefined;
         }
         if (outcome === 'not-found' && spec.custom) {
@@ -158,12 +161,17 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   ];
   const t0 = performance.now();
   let reviewsRefused = false;
+  let grantedByRbac: ((namespace: string, serviceAccount: string) => boolean) | undefined;
   const serviceAccountsListed = listAll({ apiVersion: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', keep: everything }, listNamespace, 'ServiceAccounts of Flink workloads were not checked for existence');
   // The HA ServiceAccounts' rights are asked as soon as the (small) ServiceAccount list is in, while the big
   // listings are still paging: SubjectAccessReviews are one request per verb and would otherwise come last.
-  const earlyRights = serviceAccountsListed.then((list) =>
-    serviceAccountRights((list ?? []).filter((sa) => sa.metadata?.name === options.config.haServiceAccount).map((sa) => `${sa.metadata?.namespace}/${sa.metadata?.name}`)),
-  );
+  // RBAC itself, four LISTs: what it grants needs no review (only what it does not grant is asked, as another
+  // authorizer may still allow it). Without the right to list it, every ServiceAccount is asked as before.
+  const rbacRead = options.rightsCheck === false ? Promise.resolve(undefined) : readRbac();
+  const earlyRights = Promise.all([serviceAccountsListed, rbacRead]).then(([list, rbac]) => {
+    grantedByRbac = rbac;
+    return serviceAccountRights((list ?? []).filter((sa) => sa.metadata?.name === options.config.haServiceAccount).map((sa) => `${sa.metadata?.namespace}/${sa.metadata?.name}`));
+  });
   earlyRights.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
   // Stage 1, every LIST at once: the audit's wall time is the slowest listing, not their sum.
   const [lists, namespaceObjects, serviceAccountList, mutating, validating] = await Promise.all([
@@ -260,6 +268,16 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   });
   }
 
+  async function readRbac(): Promise<((namespace: string, serviceAccount: string) => boolean) | undefined> {
+    const rbac = (kind: string, plural: string, namespaced: boolean) =>
+      listAll({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, resource: `${plural}.rbac.authorization.k8s.io`, keep: everything, quiet: true }, namespaced ? listNamespace : undefined, '');
+    const [roles, roleBindings, clusterRoles, clusterRoleBindings] = await Promise.all([
+      rbac('Role', 'roles', true), rbac('RoleBinding', 'rolebindings', true), rbac('ClusterRole', 'clusterroles', false), rbac('ClusterRoleBinding', 'clusterrolebindings', false),
+    ]);
+    if (!roles || !roleBindings || !clusterRoles || !clusterRoleBindings) return undefined;
+    return rbacGrantsConfigMapRights({ roles, roleBindings, clusterRoles, clusterRoleBindings });
+  }
+
   async function readNamespaces(): Promise<KubeObject[] | undefined> {
     if (scope === 'all') return listAll({ apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', keep: everything }, undefined, 'namespace labels (exemptions, modes) were not read');
     const out: KubeObject[] = [];
@@ -287,6 +305,10 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
     await mapLimit(keys, 8, async (key) => {
       if (reviewsRefused) return;
       const [namespace, name] = key.split('/') as [string, string];
+      if (grantedByRbac?.(namespace, name)) {
+        out.set(key, true);
+        return;
+      }
       const answers = await Promise.all(
         configMapRightsReviews(namespace, name).map(async (body) => {
           try {
