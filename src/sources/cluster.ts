@@ -269,8 +269,12 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   }
 
   async function readRbac(): Promise<((namespace: string, serviceAccount: string) => boolean) | undefined> {
+    // Raw JSON pages (the custom-objects path serves any API group): no typed model to build for objects only read here.
     const rbac = (kind: string, plural: string, namespaced: boolean) =>
-      listAll({ apiVersion: 'rbac.authorization.k8s.io/v1', kind, resource: `${plural}.rbac.authorization.k8s.io`, keep: everything, quiet: true }, namespaced ? listNamespace : undefined, '');
+      listAll({
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind, resource: `${plural}.rbac.authorization.k8s.io`, keep: everything, quiet: true,
+        custom: { group: 'rbac.authorization.k8s.io', version: 'v1', plural },
+      }, namespaced ? listNamespace : undefined, '');
     const [roles, roleBindings, clusterRoles, clusterRoleBindings] = await Promise.all([
       rbac('Role', 'roles', true), rbac('RoleBinding', 'rolebindings', true), rbac('ClusterRole', 'clusterroles', false), rbac('ClusterRoleBinding', 'clusterrolebindings', false),
     ]);
