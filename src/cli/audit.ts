@@ -48,7 +48,7 @@ export const registerAudit: Register = (program: Command, io: CliIo, done: (code
     .option('--config <file>', 'webhook config file (HA ServiceAccount, excluded namespaces, ...)')
     .option('--request-timeout <seconds>', 'per API request', '30')
     .option('--page-size <n>', 'objects per LIST page', '500')
-    .option('--no-rights-check', 'skip the SubjectAccessReviews of Flink ServiceAccounts (6 per ServiceAccount; their ConfigMap rights stay unchecked)')
+    .option('--no-rights-check', 'skip the ConfigMap rights check of Flink ServiceAccounts (RBAC lists, and 6 SubjectAccessReviews per ServiceAccount RBAC does not cover; the rights stay unchecked)')
     .action(async (inputs: string[], flags: AuditFlags) => {
       done(await runAudit(inputs, flags, io));
     });
