@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.tmp/**', 'certs/**', 'coverage/**', 'bench-results.json', '**/*.mjs', 'test/e2e/k8s/**'] },
+  { ignores: ['node_modules/**', '.tmp/**', 'certs/**', 'coverage/**', 'bench-results.json', 'dist/**', '**/*.mjs', 'test/e2e/k8s/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {

@@ -1,9 +1,7 @@
 // Which objects of a cluster snapshot are Flink clusters, and what the whole-cluster checks need to know about them:
 // cluster-id, JobManager count, ServiceAccount, who owns them. Read-only and defensive: objects are untrusted data.
-import { CLUSTER_ID } from '../flink/config-keys.ts';
-import { configFileCarrier, containerCarrier, layeredCarrier } from '../flink/config-carriers.ts';
-import { deriveClusterId } from '../flink/cluster-id.ts';
-import { classify, mountedConfigMapName, podLabelsOf, type Classified } from '../flink/workload.ts';
+import { clusterIdOf } from '../flink/cluster-id.ts';
+import { classify, isOperatorOwned, isRecord, jobManagerCountOf, mountedConfigMapName, serviceAccountOf } from '../flink/workload.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { WebhookConfig } from '../config/types.ts';
 
@@ -29,72 +27,32 @@ export interface FlinkWorkload {
 
 const CONTROLLER_KINDS = new Set(['ReplicaSet', 'Deployment', 'StatefulSet', 'Job', 'DaemonSet']);
 
-/** Looks up a ConfigMap's data by namespace and name (the Flink config a workload mounts). */
-export type ConfigMapLookup = (namespace: string, name: string) => Record<string, string> | undefined;
+/** Looks up a ConfigMap by namespace and name (the Flink config a workload mounts). */
+export type ConfigMapLookup = (namespace: string, name: string) => KubeObject | undefined;
 
+/** What the whole-cluster checks need of a Flink object, from the same Flink facts the policy reads (src/flink/). */
 export function flinkWorkloadOf(obj: KubeObject, config: WebhookConfig, configMaps: ConfigMapLookup = () => undefined): FlinkWorkload | undefined {
-  const kind = obj.kind ?? '';
-  const meta = obj.metadata ?? {};
-  const namespace = meta.namespace ?? 'default';
-  const name = meta.name ?? '';
-  const spec = asRecord(obj.spec);
-  const owners = meta.ownerReferences ?? [];
-  const ownedByOperator =
-    owners.some((o) => o.kind === 'FlinkDeployment') || meta.annotations?.['flinkdeployment.flink.apache.org/generation'] !== undefined;
-  const base = { object: obj, kind, namespace, name, ownedByOperator, ownedByController: false };
-
-  if (kind === 'FlinkDeployment') {
-    const jm = asRecord(spec.jobManager);
-    return {
-      ...base,
-      role: 'cluster',
-      clusterId: name,
-      jobManagers: numberOr(jm.replicas, 1),
-      serviceAccount: stringOr(spec.serviceAccount, undefined),
-    };
-  }
-  if (kind === 'FlinkSessionJob') {
-    return { ...base, role: 'session-job', clusterId: stringOr(spec.deploymentName, undefined) };
-  }
-
-  // Pod-bearing objects are recognised exactly as the policy recognises them (src/flink/workload.ts).
   const c = classify(obj, compiledPatterns(config));
+  const kind = obj.kind ?? '';
+  const namespace = obj.metadata?.namespace ?? 'default';
+  const name = obj.metadata?.name ?? '';
+  const base = { object: obj, kind, namespace, name, ownedByOperator: isOperatorOwned(obj), ownedByController: false };
+  if (c.shape === 'flinkdeployment') {
+    const spec = isRecord(obj.spec) ? obj.spec : {};
+    return { ...base, role: 'cluster', clusterId: clusterIdOf(obj, c), jobManagers: jobManagerCountOf(obj, c), serviceAccount: stringOr(spec.serviceAccount) };
+  }
+  if (c.shape === 'flink-session-job') return { ...base, role: 'session-job', clusterId: clusterIdOf(obj, c) };
   if (c.shape !== 'workload') return undefined;
   const mounted = mountedConfigMapName(c.podSpec, c.container);
-  const clusterId = effectiveClusterId(obj, c, namespace, mounted, configMaps);
-  const ownedByController = kind === 'Pod' && owners.some((o) => CONTROLLER_KINDS.has(o.kind));
-  let jobManagers: number | undefined;
-  if (c.role === 'jobmanager') {
-    if (kind === 'Job') jobManagers = numberOr(spec.parallelism, 1);
-    else if (kind === 'Pod') jobManagers = 1;
-    else jobManagers = numberOr(spec.replicas, 1);
-  }
+  const owners: unknown = obj.metadata?.ownerReferences;
   return {
     ...base,
-    ownedByController,
+    ownedByController: kind === 'Pod' && Array.isArray(owners) && owners.some((o) => isRecord(o) && typeof o.kind === 'string' && CONTROLLER_KINDS.has(o.kind)),
     role: c.role,
-    clusterId,
-    jobManagers,
-    serviceAccount: stringOr(c.podSpec.serviceAccountName, undefined) ?? stringOr(c.podSpec.serviceAccount, undefined) ?? 'default',
+    clusterId: clusterIdOf(obj, c, mounted ? configMaps(namespace, mounted) : undefined),
+    jobManagers: jobManagerCountOf(obj, c),
+    serviceAccount: serviceAccountOf(c.podSpec),
   };
-}
-
-/**
- * The cluster-id as Flink reads it (-D args, FLINK_PROPERTIES, then the mounted config file), else what the
- * webhook would derive: the native app label, or what a standalone cluster's processes share.
- */
-function effectiveClusterId(obj: KubeObject, c: Extract<Classified, { shape: 'workload' }>, namespace: string, mounted: string | undefined, configMaps: ConfigMapLookup): string | undefined {
-  const readers = [containerCarrier(c.container)];
-  const data = mounted ? configMaps(namespace, mounted) : undefined;
-  if (mounted && data) readers.push(configFileCarrier({ ...data }, typeof data['config.yaml'] === 'string' ? 'config.yaml' : 'flink-conf.yaml', mounted));
-  let explicit: string | undefined;
-  try {
-    explicit = layeredCarrier(readers, readers[0]!).get(CLUSTER_ID);
-  } catch {
-    explicit = undefined; // an unreadable config file: fall back to what the processes share
-  }
-  if (explicit) return explicit;
-  return c.mode === 'standalone' ? deriveClusterId(obj, mounted) : podLabelsOf(obj).app;
 }
 
 const patternCache = new WeakMap<WebhookConfig, RegExp[]>();
@@ -106,24 +64,6 @@ function compiledPatterns(config: WebhookConfig): RegExp[] {
   return compiled;
 }
 
-/** The pod spec of a Pod, or of the template of a Deployment/StatefulSet/Job/ReplicaSet/DaemonSet. */
-export function podSpecOf(obj: KubeObject): Record<string, unknown> | undefined {
-  const spec = asRecord(obj.spec);
-  if (obj.kind === 'Pod') return spec;
-  if (!['Deployment', 'StatefulSet', 'Job', 'ReplicaSet', 'DaemonSet'].includes(obj.kind ?? '')) return undefined;
-  const podSpec = asRecord(asRecord(spec.template).spec);
-  return Object.keys(podSpec).length > 0 ? podSpec : undefined;
-}
-
-export function asRecord(v: unknown): Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
-}
-
-
-function numberOr(v: unknown, fallback: number): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : fallback;
-}
-
-function stringOr<T>(v: unknown, fallback: T): string | T {
-  return typeof v === 'string' && v !== '' ? v : fallback;
+function stringOr(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
 }

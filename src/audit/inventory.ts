@@ -7,6 +7,7 @@ import { haConfigMapClusterId } from '../flink/ha-configmap.ts';
 import { flinkWorkloadOf, type FlinkWorkload } from './flink-workloads.ts';
 import type { AuditItem } from './judge.ts';
 import type { AuditFinding } from './types.ts';
+import type { ClusterFacts } from '../snapshot/snapshot.ts';
 
 export interface HaConfigMapEntry {
   item: AuditItem;
@@ -17,17 +18,8 @@ export interface HaConfigMapEntry {
 
 export type WorkloadEntry = FlinkWorkload & { item: AuditItem };
 
-/** What a live audit listed besides the objects; undefined fields were not readable (or this is a folder audit). */
-export interface ClusterExtras {
-  namespaces?: KubeObject[];
-  /** `namespace/name` of every ServiceAccount in the scanned namespaces. */
-  serviceAccounts?: Set<string>;
-  /** `namespace/name` → may it get/list/watch/create/update/delete ConfigMaps in its namespace? */
-  serviceAccountRights?: Map<string, boolean | undefined>;
-  webhookConfigurations?: { mutating: KubeObject[]; validating: KubeObject[] };
-  /** Which Flink workload kinds could be listed in full; checks that need them all stay silent otherwise. */
-  workloadsComplete: boolean;
-}
+/** What a live audit listed besides the objects (the snapshot's facts); absent for a folder audit. */
+export type ClusterExtras = ClusterFacts;
 
 export interface Inventory {
   live: boolean;
@@ -42,22 +34,21 @@ export interface Inventory {
 }
 
 export function buildInventory(items: AuditItem[], config: WebhookConfig, extras?: ClusterExtras, defaultNamespace = 'default'): Inventory {
-  const configMapData = new Map<string, Record<string, string>>();
+  const configMaps = new Map<string, KubeObject>();
   const haConfigMaps: HaConfigMapEntry[] = [];
   for (const item of items) {
     const obj = item.object;
     if (obj.kind !== 'ConfigMap') continue;
     const namespace = obj.metadata?.namespace ?? defaultNamespace;
     const name = obj.metadata?.name ?? '';
-    const data = obj.data;
-    if (typeof data === 'object' && data !== null) configMapData.set(`${namespace}/${name}`, data as Record<string, string>);
+    configMaps.set(`${namespace}/${name}`, obj);
     const clusterId = haConfigMapClusterId(obj);
     if (clusterId !== undefined) haConfigMaps.push({ item, namespace, name, clusterId });
   }
   const workloads: WorkloadEntry[] = [];
   for (const item of items) {
     const namespaced = item.object.metadata?.namespace === undefined ? { ...item.object, metadata: { ...item.object.metadata, namespace: defaultNamespace } } : item.object;
-    const w = flinkWorkloadOf(namespaced, config, (ns, name) => configMapData.get(`${ns}/${name}`));
+    const w = flinkWorkloadOf(namespaced, config, (ns, name) => configMaps.get(`${ns}/${name}`));
     if (w) workloads.push({ ...w, item });
   }
   const clusterIds = new Map<AuditItem, string>();
@@ -78,7 +69,7 @@ export function clusterRoots(inv: Inventory): WorkloadEntry[] {
 }
 
 /** Where a check's finding about an object points (the same fields a policy finding gets). */
-export function findingAt(inv: Inventory, item: AuditItem, clusterId?: string): Pick<AuditFinding, 'kind' | 'apiVersion' | 'namespace' | 'name' | 'file' | 'line' | 'clusterId'> {
+export function findingAt(inv: Inventory, item: AuditItem, clusterId?: string): Pick<AuditFinding, 'kind' | 'apiVersion' | 'namespace' | 'name' | 'file' | 'line' | 'item' | 'clusterId'> {
   const obj = item.object;
   return {
     kind: obj.kind ?? '(no kind)',
@@ -87,6 +78,7 @@ export function findingAt(inv: Inventory, item: AuditItem, clusterId?: string): 
     name: obj.metadata?.name ?? '(unnamed)',
     file: item.file,
     line: item.line,
+    ...(item.item !== undefined ? { item: item.item } : {}),
     clusterId,
   };
 }

@@ -1,77 +1,34 @@
-// Per-object audit: asks the webhook's own policy "what would you do if this object were applied now?" (a CREATE
-// review, both phases) and turns the decision's findings into audit findings that point at the object and its file.
-import { decide } from '../policy/decide.ts';
-import type { PolicyContext, PolicyRequest } from '../policy/types.ts';
-import type { KubeObject } from '../kube/objects.ts';
-import { haConfigMapClusterId, looksLikeHaState } from '../flink/ha-configmap.ts';
-import { markKeysOf } from '../policy/ha-owned-fields.ts';
-import { flinkWorkloadOf } from './flink-workloads.ts';
+// Per-object audit: the webhook's own policy asked "what would you do if this object were applied now?" (a CREATE
+// review, both phases, judged by src/snapshot/judge.ts exactly as dry-run judges it), its findings pointed at the
+// object and its file.
+import type { WebhookConfig } from '../config/types.ts';
+import { judgeSnapshot } from '../snapshot/judge.ts';
+import type { Snapshot, SnapshotObject } from '../snapshot/snapshot.ts';
 import type { AuditFinding } from './types.ts';
 
-export interface AuditItem {
-  object: KubeObject;
-  /** Where a manifest came from (folder audits). */
-  file?: string;
-  line?: number;
-  /** Read from the live cluster (stored), rather than a manifest that would be applied. */
-  stored?: boolean;
-}
+/** An audited object with its origin (file and line for manifests; none for a live read). */
+export type AuditItem = SnapshotObject;
 
 /** The requester the policy sees: nobody's ServiceAccount, so no owner privilege applies. */
 export const AUDIT_REQUESTER = { username: 'flink-ha-webhook:audit', groups: ['system:authenticated'] };
 
-/**
- * Judges each object in turn (sequentially: the ClusterView answers from memory, so there is nothing to overlap,
- * and findings keep the input order). `defaultNamespace` stands in for objects that name none, like kubectl's.
- */
-export async function judgeObjects(
-  items: Iterable<AuditItem>,
-  ctx: PolicyContext,
-  defaultNamespace = 'default',
-  clusterIdOf: (item: AuditItem) => string | undefined = (item) => clusterIdFromObject(item.object, ctx),
-): Promise<{ findings: AuditFinding[]; objects: number }> {
+/** Every object's policy findings, in input order; `clusterIdOf` groups them by Flink cluster in reports. */
+export async function judgeObjects(snapshot: Snapshot, config: WebhookConfig, clusterIdOf: (item: AuditItem) => string | undefined): Promise<AuditFinding[]> {
+  const judged = await judgeSnapshot(snapshot, { config, operation: 'CREATE', requester: AUDIT_REQUESTER });
   const findings: AuditFinding[] = [];
-  let objects = 0;
-  for (const item of items) {
-    objects++;
-    findings.push(...(await judgeObject(item, ctx, defaultNamespace, clusterIdOf(item))));
+  for (const { entry, namespace, decision } of judged) {
+    const obj = entry.object;
+    const where = {
+      kind: obj.kind ?? '(no kind)',
+      apiVersion: obj.apiVersion,
+      namespace: obj.kind === 'Namespace' ? undefined : namespace,
+      name: obj.metadata?.name ?? obj.metadata?.generateName ?? '(unnamed)',
+      file: entry.file,
+      line: entry.line,
+      ...(entry.item !== undefined ? { item: entry.item } : {}),
+      clusterId: clusterIdOf(entry),
+    };
+    for (const f of decision.findings) findings.push({ rule: f.rule, action: f.action, message: f.message, fix: f.fix, ...where });
   }
-  return { findings, objects };
-}
-
-export async function judgeObject(item: AuditItem, ctx: PolicyContext, defaultNamespace = 'default', clusterId = clusterIdFromObject(item.object, ctx)): Promise<AuditFinding[]> {
-  const obj = item.object;
-  const namespaced = obj.kind !== 'Namespace';
-  const namespace = namespaced ? (obj.metadata?.namespace ?? defaultNamespace) : undefined;
-  // The policy reads the object's namespace from the object too: give it the one it would land in.
-  const object = namespaced && obj.metadata?.namespace === undefined ? { ...obj, metadata: { ...obj.metadata, namespace } } : obj;
-  // A manifest is judged as the CREATE it would be. Stored HA state is judged as it is (a write that changes
-  // nothing): it is no write by the auditor, and the whole-cluster checks report what is wrong with it.
-  const asStored = item.stored === true && looksLikeHaState(object, markKeysOf(ctx.config));
-  const request: PolicyRequest = asStored
-    ? { operation: 'UPDATE', object, oldObject: object, namespace, requester: AUDIT_REQUESTER, dryRun: true }
-    : { operation: 'CREATE', object, oldObject: null, namespace, requester: AUDIT_REQUESTER, dryRun: true };
-  const where = {
-    kind: obj.kind ?? '(no kind)',
-    apiVersion: obj.apiVersion,
-    namespace,
-    name: obj.metadata?.name ?? obj.metadata?.generateName ?? '(unnamed)',
-    file: item.file,
-    line: item.line,
-    clusterId,
-  };
-  try {
-    const decision = await decide(request, ctx, 'both');
-    return decision.findings.map((f) => ({ rule: f.rule, action: f.action, message: f.message, fix: f.fix, ...where }));
-  } catch (err) {
-    // decide throwing is a bug in the policy; the audit reports it and goes on with the next object.
-    return [{ rule: 'policy-error', action: 'error', message: `the policy failed on this object: ${(err as Error).message}`, fix: 'Report this as a bug, with the object.', ...where }];
-  }
-}
-
-/** For grouping in reports: the cluster an HA ConfigMap or a Flink workload belongs to. */
-function clusterIdFromObject(obj: KubeObject, ctx: PolicyContext): string | undefined {
-  const ha = haConfigMapClusterId(obj);
-  if (ha !== undefined) return ha || undefined;
-  return flinkWorkloadOf(obj, ctx.config)?.clusterId;
+  return findings;
 }

@@ -1,14 +1,14 @@
-// The audit itself, for both sources: judge every object with the policy, run the whole-cluster checks over the
-// inventory, and merge the two (a check that restates what the policy already said about an object is dropped).
+// The audit itself, for both sources: judge every object of the snapshot with the policy, run the whole-cluster
+// checks over the inventory, and merge the two (a check that restates what the policy already said about an object
+// is dropped).
 import type { WebhookConfig } from '../config/types.ts';
-import { OFFLINE_CLUSTER, type ClusterView } from '../policy/types.ts';
-import { manifestProblem, readManifests } from '../sources/manifests.ts';
-import { runClusterChecks } from './checks/index.ts';
-import { buildInventory, type ClusterExtras } from './inventory.ts';
-import { judgeObjects, type AuditItem } from './judge.ts';
-import { inventoryClusterView } from './snapshot-view.ts';
-import type { AuditFinding, AuditReport, InputError } from './types.ts';
+import type { Snapshot } from '../snapshot/snapshot.ts';
+import { manifestSnapshot, readManifests, whereOf } from '../sources/manifests.ts';
 import type { ClusterRead } from '../sources/cluster.ts';
+import { runClusterChecks } from './checks/index.ts';
+import { buildInventory } from './inventory.ts';
+import { judgeObjects } from './judge.ts';
+import type { AuditFinding, AuditReport } from './types.ts';
 
 export interface ManifestAuditOptions {
   inputs: string[];
@@ -17,18 +17,15 @@ export interface ManifestAuditOptions {
   defaultNamespace?: string;
 }
 
+/** Reads manifests and audits them (the CLI reads them itself and calls auditManifestSnapshot). */
 export async function auditManifests(options: ManifestAuditOptions): Promise<AuditReport> {
-  const read = readManifests(options.inputs, options.stdinText);
-  const errors: InputError[] = read.errors.map((e) => ({ where: e.line ? `${e.file}:${e.line}` : e.file, message: e.message }));
-  const items: AuditItem[] = [];
-  for (const d of read.documents) {
-    // The same input check as dry-run: a document that is no Kubernetes object is an input error, not "no findings".
-    const problem = manifestProblem(d.object);
-    if (problem) errors.push({ where: `${d.source.file}:${d.source.line}`, message: problem });
-    else items.push({ object: d.object, file: d.source.file, line: d.source.line });
-  }
-  const report = await auditItems(items, options.config, OFFLINE_CLUSTER, undefined, options.defaultNamespace);
-  return { source: { type: 'manifests', inputs: options.inputs }, ...report, errors };
+  const { snapshot, errors } = manifestSnapshot(readManifests(options.inputs, options.stdinText), options.defaultNamespace ?? 'default');
+  return auditManifestSnapshot(snapshot, options.inputs, errors, options.config);
+}
+
+export async function auditManifestSnapshot(snapshot: Snapshot, inputs: string[], errors: Array<{ file: string; line?: number; item?: number; message: string }>, config: WebhookConfig): Promise<AuditReport> {
+  const audited = await auditSnapshot(snapshot, config);
+  return { source: { type: 'manifests', inputs }, ...audited, errors: errors.map((e) => ({ where: whereOf(e), message: e.message })) };
 }
 
 export interface ItemsAudit {
@@ -36,18 +33,17 @@ export interface ItemsAudit {
   findings: AuditFinding[];
 }
 
-/** Judges `items` with `cluster` answering the policy's questions (a live audit passes `extras` and no view). */
-export async function auditItems(items: AuditItem[], config: WebhookConfig, cluster?: ClusterView, extras?: ClusterExtras, defaultNamespace = 'default'): Promise<ItemsAudit> {
-  const inv = buildInventory(items, config, extras, defaultNamespace);
-  const view = cluster ?? inventoryClusterView(inv);
-  const judged = await judgeObjects(items, { config, cluster: view }, defaultNamespace, inv.clusterIdOf);
+/** Judges a snapshot (files or a live read) and adds what only the whole of it shows. */
+export async function auditSnapshot(snapshot: Snapshot, config: WebhookConfig): Promise<ItemsAudit> {
+  const inv = buildInventory(snapshot.objects, config, snapshot.facts, snapshot.defaultNamespace);
+  const judged = await judgeObjects(snapshot, config, inv.clusterIdOf);
   // Where a whole-cluster check and the policy say the same thing about the same object, the check's wording
   // stays: it describes the object as it is (owned by X, sharing its id with Y), while the policy's speaks of a
   // CREATE by the auditor. A policy finding that says something else (a cluster-id it would set) stays too.
   const checks = runClusterChecks(inv, config);
   const restated = new Set(checks.map((f) => `${keyOf(f)}\u0000${f.action}`));
-  const policy = judged.findings.filter((f) => !restated.has(`${keyOf(f)}\u0000${f.action}`));
-  return { objects: judged.objects, findings: [...policy, ...checks] };
+  const policy = judged.filter((f) => !restated.has(`${keyOf(f)}\u0000${f.action}`));
+  return { objects: snapshot.objects.length, findings: [...policy, ...checks] };
 }
 
 function keyOf(f: AuditFinding): string {
@@ -56,8 +52,7 @@ function keyOf(f: AuditFinding): string {
 
 /** A live audit of what `readCluster` listed; missing permissions become `audit-permission` findings. */
 export async function auditCluster(read: ClusterRead, config: WebhookConfig): Promise<AuditReport> {
-  const defaultNamespace = read.namespaces === 'all' ? 'default' : (read.namespaces[0] ?? 'default');
-  const audited = await auditItems(read.items.map((i) => ({ ...i, stored: true })), config, undefined, read.extras, defaultNamespace);
+  const audited = await auditSnapshot(read.snapshot, config);
   const permissions: AuditFinding[] = read.missing.map((m) => ({
     rule: 'audit-permission',
     action: 'unchecked',

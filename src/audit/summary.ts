@@ -37,10 +37,15 @@ export function sortFindings(findings: AuditFinding[]): AuditFinding[] {
   return [...findings].sort(
     (a, b) =>
       ACTION_SEVERITY[b.action] - ACTION_SEVERITY[a.action] ||
-      (a.namespace ?? '').localeCompare(b.namespace ?? '') ||
-      (a.clusterId ?? '').localeCompare(b.clusterId ?? '') ||
-      a.kind.localeCompare(b.kind) ||
-      a.name.localeCompare(b.name) ||
-      a.rule.localeCompare(b.rule),
+      compare(a.namespace ?? '', b.namespace ?? '') ||
+      compare(a.clusterId ?? '', b.clusterId ?? '') ||
+      compare(a.kind, b.kind) ||
+      compare(a.name, b.name) ||
+      compare(a.rule, b.rule),
   );
+}
+
+/** Code-point order: Kubernetes names are ASCII, and localeCompare costs a locale lookup per call (~10x). */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -30,6 +30,8 @@ export interface AuditFinding {
   /** The manifest file and 1-based line (folder audits only). */
   file?: string;
   line?: number;
+  /** For an item of a List document: its index (`file:line items[N]`). */
+  item?: number;
   /** The Flink cluster-id the object belongs to, when known: tables group by it. */
   clusterId?: string;
 }

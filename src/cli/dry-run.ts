@@ -1,10 +1,11 @@
 // `flink-ha-webhook dry-run FILE|DIR|-`: what the webhook would do to these manifests, offline.
 // Exit codes: 0 every object allowed, 1 something denied, 2 usage or input errors (the rest is still processed).
-import { readFileSync } from 'node:fs';
-import type { Command} from 'commander';
+import type { Command } from 'commander';
 import { Option } from 'commander';
+import type { Register } from './main.ts';
+import type { CliIo } from './io.ts';
 import { loadConfig } from '../config/load.ts';
-import { readManifests } from '../sources/manifests.ts';
+import { manifestSnapshot, readManifests, whereOf } from '../sources/manifests.ts';
 import { dryRun } from '../dryrun/run.ts';
 import { DRY_RUN_FORMATS, formatDryRunChunks, type DryRunFormat } from '../dryrun/format.ts';
 import type { Operation } from '../policy/types.ts';
@@ -19,7 +20,7 @@ interface DryRunFlags {
   config?: string;
 }
 
-export function registerDryRun(program: Command): void {
+export const registerDryRun: Register = (program: Command, io: CliIo, done: (code: number) => void): void => {
   program
     .command('dry-run')
     .description('show what the webhook would do to manifests (files, folders, or - for stdin), offline')
@@ -38,37 +39,37 @@ Examples:
   flink-ha-webhook dry-run ha-cm.yaml --operation DELETE --user alice   # would alice's delete be allowed?
   flink-ha-webhook dry-run ha-cm.yaml --operation DELETE --user system:serviceaccount:default:flink --pod jm-0   # Flink's own cleanup`)
     .action(async (inputs: string[], flags: DryRunFlags) => {
-      process.exitCode = await runDryRun(inputs, flags);
+      done(await runDryRun(inputs, flags, io));
     });
-}
+};
 
-async function runDryRun(inputs: string[], flags: DryRunFlags): Promise<number> {
-  const loaded = loadConfig({ file: flags.config, env: process.env });
+async function runDryRun(inputs: string[], flags: DryRunFlags, io: CliIo): Promise<number> {
+  const loaded = loadConfig({ file: flags.config, env: io.env });
   if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(`dry-run: ${e}`);
+    for (const e of loaded.errors) io.stderr(`dry-run: ${e}\n`);
     return 2;
   }
   let stdin: string | undefined;
   if (inputs.includes('-')) {
     try {
-      stdin = readFileSync(0, 'utf8');
+      stdin = io.readStdin();
     } catch (err) {
-      console.error(`dry-run: cannot read stdin: ${(err as Error).message}`);
+      io.stderr(`dry-run: cannot read stdin: ${(err as Error).message}\n`);
       return 2;
     }
   }
-  const read = readManifests(inputs, stdin);
-  const out = await dryRun(read.documents, read.errors, {
+  // The CLI reads the sources; the face judges the snapshot (the same one an audit of these inputs judges).
+  const { snapshot, errors } = manifestSnapshot(readManifests(inputs, stdin), flags.namespace);
+  const out = await dryRun(snapshot, errors, {
     config: loaded.config,
     operation: flags.operation,
     requester: { username: flags.user, groups: flags.group, ...(flags.pod ? { extra: { 'authentication.kubernetes.io/pod-name': [flags.pod] } } : {}) },
-    defaultNamespace: flags.namespace,
   });
-  for (const chunk of formatDryRunChunks(out.results, flags.output)) process.stdout.write(chunk);
-  for (const e of out.errors) console.error(`dry-run: ${e.file}${e.line ? `:${e.line}` : ''}: ${e.message}`);
+  for (const chunk of formatDryRunChunks(out.results, flags.output)) io.stdout(chunk);
+  for (const e of out.errors) io.stderr(`dry-run: ${whereOf(e)}: ${e.message}\n`);
   const denied = out.results.filter((r) => !r.allowed);
-  for (const r of denied) console.error(`dry-run: DENIED ${r.kind} ${r.namespace}/${r.name} (${r.source.file}:${r.source.line}): ${r.message ?? ''}`);
+  for (const r of denied) io.stderr(`dry-run: DENIED ${r.kind} ${r.namespace}/${r.name} (${whereOf(r.source)}): ${r.message ?? ''}\n`);
   const mutated = out.results.filter((r) => r.allowed && r.patch.length > 0).length;
-  console.error(`dry-run: ${out.results.length} objects: ${mutated} mutated, ${denied.length} denied, ${out.errors.length} input errors`);
+  io.stderr(`dry-run: ${out.results.length} objects: ${mutated} mutated, ${denied.length} denied, ${out.errors.length} input errors\n`);
   return out.errors.length > 0 ? 2 : denied.length > 0 ? 1 : 0;
 }

@@ -2,21 +2,27 @@
 // YAML to paste into the ValidatingWebhookConfiguration, so the API server's filter follows the config.
 import type { Command } from 'commander';
 import yaml from 'js-yaml';
+import type { Register } from './main.ts';
+import type { CliIo } from './io.ts';
 import { loadConfig } from '../config/load.ts';
-import { haConfigMapMatchConditions } from '../policy/webhook-conditions.ts';
+import { haConfigMapMatchConditions, workloadMatchConditions } from '../policy/webhook-conditions.ts';
 
-export function registerMatchConditions(program: Command): void {
+export const registerMatchConditions: Register = (program: Command, io: CliIo, done: (code: number) => void): void => {
   program
     .command('match-conditions')
-    .description('print the matchConditions of the ha-configmaps.flink-ha.io webhook for a config (owner ServiceAccounts, marks, pod-bound tokens)')
+    .description('print the matchConditions of the webhooks for a config: ha-configmaps (owner ServiceAccounts, marks, pod-bound tokens) and workloads (imagePatterns)')
     .option('--config <file>', 'webhook config file (YAML)')
     .action((flags: { config?: string }) => {
-      const loaded = loadConfig({ file: flags.config, env: process.env });
+      const loaded = loadConfig({ file: flags.config, env: io.env });
       if (!loaded.ok) {
-        for (const e of loaded.errors) console.error(`match-conditions: ${e}`);
-        process.exitCode = 2;
+        for (const e of loaded.errors) io.stderr(`match-conditions: ${e}\n`);
+        done(2);
         return;
       }
-      process.stdout.write(yaml.dump({ matchConditions: haConfigMapMatchConditions(loaded.config) }, { lineWidth: -1 }));
+      io.stdout(yaml.dump({
+        'ha-configmaps.flink-ha.io': { matchConditions: haConfigMapMatchConditions(loaded.config) },
+        'workloads.flink-ha.io': { matchConditions: workloadMatchConditions(loaded.config) },
+      }, { lineWidth: -1 }));
+      done(0);
     });
-}
+};

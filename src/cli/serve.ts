@@ -6,6 +6,8 @@ import { resolve } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
+import type { CliIo } from './io.ts';
+import type { Register } from './main.ts';
 import { loadConfig } from '../config/load.ts';
 import { OFFLINE_CLUSTER, type ClusterView } from '../policy/types.ts';
 import { createLogger, type Logger } from '../server/logger.ts';
@@ -20,7 +22,7 @@ interface ServeFlags {
   logLevel?: string;
 }
 
-export function registerServe(program: Command): void {
+export const registerServe: Register = (program: Command, io: CliIo, done: (code: number) => void): void => {
   program
     .command('serve')
     .description('run the admission webhook over HTTPS: POST /mutate, POST /validate, GET /healthz, /readyz, /metrics')
@@ -31,14 +33,14 @@ export function registerServe(program: Command): void {
     .option('--kubeconfig <file>', 'kubeconfig for cluster lookups (default: in-cluster when KUBERNETES_SERVICE_HOST is set, else offline)')
     .option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent')
     .action(async (flags: ServeFlags) => {
-      process.exitCode = await serve(flags);
+      done(await serve(flags, io));
     });
-}
+};
 
-async function serve(flags: ServeFlags): Promise<number> {
+async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   const loaded = loadConfig({
     ...(flags.config ? { file: flags.config } : {}),
-    env: process.env,
+    env: io.env,
     overrides: {
       server: { port: flags.port, host: flags.host },
       tls: { certDir: flags.certDir },
@@ -46,12 +48,12 @@ async function serve(flags: ServeFlags): Promise<number> {
     },
   });
   if (!loaded.ok) {
-    for (const e of loaded.errors) console.error(`flink-ha-webhook serve: ${e}`);
+    for (const e of loaded.errors) io.stderr(`flink-ha-webhook serve: ${e}\n`);
     return 2;
   }
   const config = loaded.config;
   const logger = createLogger({ level: config.logLevel });
-  const connected = await clusterViewFor(flags.kubeconfig, config.imagePatterns, logger);
+  const connected = await clusterViewFor(flags.kubeconfig, config.imagePatterns, logger, io);
   if (!connected) return 2;
   const { cluster } = connected;
 
@@ -65,7 +67,7 @@ async function serve(flags: ServeFlags): Promise<number> {
   }
   // Marks the namespaces holding HA state, so that only their deletion waits on this webhook (fail closed).
   const labeler = connected.kubeConfig && config.haStateNamespaceLabel
-    ? (await import('../kube/namespace-labeler.ts')).startNamespaceLabeler(connected.kubeConfig, config, logger, process.env.POD_NAME ?? hostname())
+    ? (await import('../kube/namespace-labeler.ts')).startNamespaceLabeler(connected.kubeConfig, config, logger, io.env.POD_NAME ?? hostname())
     : undefined;
   const shown = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   // A mounted Secret may carry only tls.crt and tls.key; then the CA bundle lives wherever the cluster's does.
@@ -105,8 +107,8 @@ async function serve(flags: ServeFlags): Promise<number> {
  * client-node is loaded only when there is a cluster to ask: it costs ~75 MB of RSS, which an offline webhook
  * (local runs, the benchmark) should not pay.
  */
-async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: string[], logger: Logger): Promise<{ cluster: ClusterView; kubeConfig?: KubeConfig } | undefined> {
-  if (!kubeconfig && !process.env.KUBERNETES_SERVICE_HOST) {
+async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: string[], logger: Logger, io: CliIo): Promise<{ cluster: ClusterView; kubeConfig?: KubeConfig } | undefined> {
+  if (!kubeconfig && !io.env.KUBERNETES_SERVICE_HOST) {
     logger.warn('offline: no --kubeconfig and not in a cluster; rules that need the cluster answer "could not check"');
     return { cluster: OFFLINE_CLUSTER };
   }
@@ -121,7 +123,7 @@ async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: str
       logger.info('cluster lookups use the in-cluster ServiceAccount');
     }
   } catch (err) {
-    console.error(`flink-ha-webhook serve: cannot read the kubeconfig: ${(err as Error).message}`);
+    io.stderr(`flink-ha-webhook serve: cannot read the kubeconfig: ${(err as Error).message}\n`);
     return undefined;
   }
   return { cluster: apiClusterView(kc, { imagePatterns }), kubeConfig: kc };

@@ -1,8 +1,9 @@
 // Reads the config file (YAML), applies env vars and CLI overrides, validates the result against the schema,
 // and returns one typed object or a list of errors that each name the bad field.
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import yaml from 'js-yaml';
-import { Ajv } from 'ajv';
+import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
 import { CONFIG_SCHEMA } from './schema.ts';
 import { DEFAULT_CONFIG } from './defaults.ts';
 import type { WebhookConfig } from './types.ts';
@@ -12,8 +13,19 @@ export type ConfigResult = { ok: true; config: WebhookConfig } | { ok: false; er
 /** A partial config, as it comes from a file, the environment or flags. */
 export type ConfigOverrides = { [K in keyof WebhookConfig]?: unknown };
 
-const ajv = new Ajv({ allErrors: true, strict: true });
-const validateSchema = ajv.compile(CONFIG_SCHEMA);
+let compiled: ValidateFunction | undefined;
+
+/**
+ * Ajv and the compiled schema (~100 ms of start-up) are loaded on first use, and only when there is something to
+ * validate: a run with defaults only (most `dry-run` and `audit` runs) skips them. `require` keeps loadConfig sync.
+ */
+function validateSchema(): ValidateFunction {
+  if (!compiled) {
+    const { Ajv } = createRequire(import.meta.url)('ajv') as { Ajv: typeof AjvClass };
+    compiled = new Ajv({ allErrors: true, strict: true }).compile(CONFIG_SCHEMA);
+  }
+  return compiled;
+}
 
 /** Env vars that override config fields: FLINK_HA_<NAME>. Lists are comma-separated. */
 const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'int' | 'list' }> = {
@@ -62,8 +74,10 @@ export function loadConfig(options: LoadOptions = {}): ConfigResult {
 /** Validates a partial config object and fills in the defaults. */
 export function validateConfig(partial: unknown, source = 'config', extraErrors: string[] = []): ConfigResult {
   const errors = [...extraErrors];
-  if (!validateSchema(partial)) {
-    for (const e of validateSchema.errors ?? []) {
+  const nothingSet = isPlainObject(partial) && Object.keys(partial).length === 0;
+  const validate = nothingSet ? undefined : validateSchema();
+  if (validate && !validate(partial)) {
+    for (const e of validate.errors ?? []) {
       const field = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(top level)';
       const extra = e.keyword === 'additionalProperties' ? ` '${String(e.params.additionalProperty)}'` : '';
       const allowed = e.keyword === 'enum' ? `: one of ${(e.params.allowedValues as unknown[]).join(', ')}` : '';

@@ -3,6 +3,7 @@
 import yaml from 'js-yaml';
 import { createTwoFilesPatch } from 'diff';
 import type { DryRunResult } from './run.ts';
+import { whereOf } from '../sources/manifests.ts';
 
 export type DryRunFormat = 'yaml' | 'patch' | 'diff' | 'json';
 export const DRY_RUN_FORMATS: readonly DryRunFormat[] = ['yaml', 'patch', 'diff', 'json'];
@@ -37,7 +38,7 @@ function formatOne(r: DryRunResult, format: Exclude<DryRunFormat, 'json'>): stri
 
 function toJson(r: DryRunResult): Record<string, unknown> {
   return {
-    source: { file: r.source.file, index: r.source.index, line: r.source.line },
+    source: { file: r.source.file, index: r.source.index, line: r.source.line, ...(r.source.item !== undefined ? { item: r.source.item } : {}) },
     kind: r.kind,
     namespace: r.namespace,
     name: r.name,
@@ -55,7 +56,7 @@ function subject(r: DryRunResult): string {
 
 /** Comment lines: the object, the verdict and every rule that did something. */
 function header(r: DryRunResult): string {
-  const lines = [`# ${subject(r)} (${r.source.file}:${r.source.line}): ${r.allowed ? (r.patch.length > 0 ? 'mutated' : 'allowed') : 'DENIED'}`];
+  const lines = [`# ${subject(r)} (${whereOf(r.source)}): ${r.allowed ? (r.patch.length > 0 ? 'mutated' : 'allowed') : 'DENIED'}`];
   for (const f of r.findings) {
     if (f.action === 'passed') continue;
     lines.push(`#   [${f.rule}] ${f.action}: ${f.message}`);

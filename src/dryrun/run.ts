@@ -1,15 +1,16 @@
-// Dry-run: what the webhook would do to these manifests, offline. Reads them, decides each with the same policy
-// as the webhook (both phases), and returns one result per object; formatting lives in ./format.ts.
+// Dry-run: what the webhook would do to these manifests, offline. Judges the snapshot with the same policy and the
+// same snapshot-backed view as the audit (src/snapshot/), and returns one result per object; formatting lives in
+// ./format.ts.
 import type { Operation as JsonPatchOperation } from 'fast-json-patch';
 import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
-import { decide } from '../policy/decide.ts';
 import type { ClusterView, Finding, Operation, Requester } from '../policy/types.ts';
-import { manifestProblem, type ManifestDocument, type ManifestError } from '../sources/manifests.ts';
-import { manifestClusterView } from './manifest-cluster-view.ts';
+import { judgeSnapshot } from '../snapshot/judge.ts';
+import type { Snapshot } from '../snapshot/snapshot.ts';
+import type { ManifestError } from '../sources/manifests.ts';
 
 export interface DryRunResult {
-  source: { file: string; index: number; line: number };
+  source: { file: string; index: number; line: number; item?: number };
   kind: string;
   namespace: string;
   name: string;
@@ -28,9 +29,7 @@ export interface DryRunOptions {
   config: WebhookConfig;
   operation: Operation;
   requester: Requester;
-  /** Namespace for objects that name none (kubectl's current namespace). */
-  defaultNamespace: string;
-  /** A live ClusterView instead of the manifest-backed one. */
+  /** A live ClusterView instead of the snapshot-backed one. */
   cluster?: ClusterView;
 }
 
@@ -39,49 +38,19 @@ export interface DryRunOutput {
   errors: ManifestError[];
 }
 
-export async function dryRun(documents: ManifestDocument[], readErrors: ManifestError[], options: DryRunOptions): Promise<DryRunOutput> {
-  const errors = [...readErrors];
-  const valid: Array<ManifestDocument & { namespace: string }> = [];
-  for (const doc of documents) {
-    const problem = manifestProblem(doc.object);
-    if (problem) errors.push({ file: doc.source.file, line: doc.source.line, message: problem });
-    else valid.push({ ...doc, namespace: doc.object.metadata?.namespace ?? (doc.object.kind === 'Namespace' ? '' : options.defaultNamespace) });
-  }
-  const patterns = options.config.imagePatterns.map((p) => new RegExp(p));
-  const view = manifestClusterView(valid, patterns);
-  const cluster = options.cluster ?? view;
-  const results = new Array<DryRunResult | undefined>(valid.length);
-  // Flink config ConfigMaps first: the workloads that mount them are then judged against what would be stored.
-  const order = valid.map((_, i) => i).sort((a, b) => rank(valid[a]!.object) - rank(valid[b]!.object));
-  for (const i of order) {
-    const doc = valid[i]!;
-    const obj = doc.object;
-    const isDelete = options.operation === 'DELETE';
-    const decision = await decide({
-      operation: options.operation,
-      object: isDelete ? null : obj,
-      oldObject: options.operation === 'CREATE' ? null : obj,
-      namespace: obj.kind === 'Namespace' ? obj.metadata?.name : doc.namespace,
-      requester: options.requester,
-      dryRun: true,
-    }, { config: options.config, cluster }, 'both');
-    if (decision.object && decision.patch.length > 0) view.update(decision.object, doc.namespace);
-    results[i] = {
-      source: doc.source,
-      kind: obj.kind ?? '',
-      namespace: doc.namespace,
-      name: obj.metadata?.name ?? '',
-      allowed: decision.allowed,
-      patch: decision.patch,
-      object: isDelete ? null : decision.object,
-      original: obj,
-      findings: decision.findings,
-      ...(decision.status ? { message: decision.status.message } : {}),
-    };
-  }
-  return { results: results.filter((r) => r !== undefined), errors };
-}
-
-function rank(obj: KubeObject): number {
-  return obj.kind === 'Namespace' ? 0 : obj.kind === 'ConfigMap' || obj.kind === 'ServiceAccount' ? 1 : 2;
+export async function dryRun(snapshot: Snapshot, errors: ManifestError[], options: DryRunOptions): Promise<DryRunOutput> {
+  const judged = await judgeSnapshot(snapshot, options);
+  const results = judged.map(({ entry, namespace, decision }): DryRunResult => ({
+    source: { file: entry.file ?? '-', index: entry.index ?? 0, line: entry.line ?? 1, ...(entry.item !== undefined ? { item: entry.item } : {}) },
+    kind: entry.object.kind ?? '',
+    namespace,
+    name: entry.object.metadata?.name ?? '',
+    allowed: decision.allowed,
+    patch: decision.patch,
+    object: options.operation === 'DELETE' ? null : decision.object,
+    original: entry.object,
+    findings: decision.findings,
+    ...(decision.status ? { message: decision.status.message } : {}),
+  }));
+  return { results, errors };
 }

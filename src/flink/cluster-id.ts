@@ -4,7 +4,7 @@
 import type { KubeObject } from '../kube/objects.ts';
 import { CLUSTER_ID, toClusterId } from './config-keys.ts';
 import { configFileCarrier, containerCarrier } from './config-carriers.ts';
-import { classify, mountedConfigMapName, podLabelsOf, isRecord } from './workload.ts';
+import { mountedConfigMapName, podLabelsOf, isRecord, type Classified } from './workload.ts';
 
 /** The id a new cluster should get when none is set: app label, else mounted ConfigMap / ConfigMap name. */
 export function deriveClusterId(obj: KubeObject, mountedConfigMap?: string): string | undefined {
@@ -21,18 +21,41 @@ export function deriveClusterId(obj: KubeObject, mountedConfigMap?: string): str
 }
 
 /**
- * The cluster-id of a JobManager-side object (FlinkDeployment, standalone or native JobManager controller), as far
- * as the object itself tells; for ClusterView implementations that list the Flink clusters of a namespace.
- * Operator-owned workloads return undefined: their FlinkDeployment stands for them.
+ * The id the webhook derives when none is set. Native and operator-run processes: the `app` label the Flink client
+ * (or the operator) sets to the cluster-id, else the JobManager Deployment's name, which is the cluster-id. Standalone:
+ * what the cluster's processes share (deriveClusterId).
  */
-export function jobManagerClusterIdOf(obj: KubeObject, imagePatterns: RegExp[]): string | undefined {
-  const c = classify(obj, imagePatterns);
+export function derivedClusterId(obj: KubeObject, c: Classified, mountedConfigMap?: string): string | undefined {
+  if (c.shape === 'workload' && c.mode !== 'standalone') {
+    const app = podLabelsOf(obj).app;
+    return (app ? toClusterId(app) : undefined) ?? (c.controller !== 'Pod' ? toClusterId(obj.metadata?.name ?? '') : undefined);
+  }
+  return deriveClusterId(obj, mountedConfigMap);
+}
+
+/**
+ * The one answer to "which cluster-id does this object run with?", used by the policy's views, the audit and the
+ * webhook's cluster listing alike. As Flink reads it: `-D` args and FLINK_PROPERTIES, then the mounted config file
+ * (`mounted`, when the caller could read it), else what the webhook would derive. A FlinkDeployment's is its name
+ * (the operator sets it), a FlinkSessionJob's its session cluster's, a Flink config ConfigMap's what it says.
+ */
+export function clusterIdOf(obj: KubeObject, c: Classified, mounted?: KubeObject | null): string | undefined {
   if (c.shape === 'flinkdeployment') return obj.metadata?.name;
-  if (c.shape !== 'workload' || c.role !== 'jobmanager' || c.operatorOwned || c.controller === 'Pod') return undefined;
+  if (c.shape === 'flink-session-job') return isRecord(obj.spec) && typeof obj.spec.deploymentName === 'string' ? obj.spec.deploymentName : undefined;
+  if (c.shape === 'flink-config') return configMapClusterId(obj) ?? deriveClusterId(obj);
+  if (c.shape !== 'workload') return undefined;
   const explicit = containerCarrier(c.container).get(CLUSTER_ID);
   if (explicit) return explicit;
-  if (c.mode === 'native') return podLabelsOf(obj).app ?? obj.metadata?.name;
-  return deriveClusterId(obj, mountedConfigMapName(c.podSpec, c.container));
+  const fromFile = mounted ? configMapClusterId(mounted) : undefined;
+  return fromFile ?? derivedClusterId(obj, c, mountedConfigMapName(c.podSpec, c.container));
+}
+
+/**
+ * A JobManager side stands for one Flink cluster: a FlinkDeployment, or a JobManager controller nobody derived. A
+ * FlinkBlueGreenDeployment is none: the blue and green FlinkDeployments the operator derives from it are.
+ */
+export function isJobManagerSide(c: Classified): boolean {
+  return (c.shape === 'flinkdeployment' && !c.blueGreen) || (c.shape === 'workload' && c.role === 'jobmanager' && c.controller !== 'Pod' && !c.operatorOwned);
 }
 
 /** The cluster-id written in a Flink config ConfigMap, if any. */

@@ -2,6 +2,7 @@
 // reads it: FlinkDeployment `spec.flinkConfiguration` (flat or nested), `flink-conf.yaml` (flat lines),
 // `config.yaml` (standard nested YAML), and a container's `-Dkey=value` args and `FLINK_PROPERTIES` env.
 import yaml from 'js-yaml';
+import { nestingMessage, yamlLimitProblem } from '../kube/yaml-limits.ts';
 
 export interface ConfigCarrier {
   /** Where the config lives, for messages (`spec.flinkConfiguration`, `ConfigMap flink-config, flink-conf.yaml`). */
@@ -49,9 +50,9 @@ function isMap(v: unknown): v is Record<string, unknown> {
 }
 
 /** `spec.flinkConfiguration` of a FlinkDeployment (flat string map up to operator 1.12, nested YAML since 1.13). */
-export function flinkConfigurationCarrier(spec: Record<string, unknown>): ConfigCarrier {
+export function flinkConfigurationCarrier(spec: Record<string, unknown>, path = 'spec'): ConfigCarrier {
   return {
-    where: 'spec.flinkConfiguration',
+    where: `${path}.flinkConfiguration`,
     get: (key) => flattenConfig(spec.flinkConfiguration).get(key),
     set: (key, value) => {
       if (!isMap(spec.flinkConfiguration)) spec.flinkConfiguration = {};
@@ -108,12 +109,7 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
   };
   const parseFile = (text: string): Map<string, string> => {
     if (!nested) return parseFlinkConfLines(text);
-    let doc: unknown;
-    try {
-      doc = yaml.load(text);
-    } catch (err) {
-      throw new ConfigParseError(`${where} is not valid YAML: ${(err as { reason?: string }).reason ?? (err as Error).message}`);
-    }
+    const doc = loadConfigYaml(text, where);
     if (doc !== null && doc !== undefined && !isMap(doc)) throw new ConfigParseError(`${where} is not a YAML mapping`);
     return flattenConfig(doc);
   };
@@ -123,7 +119,8 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
     set: (key, value) => {
       const text = data[fileKey] ?? '';
       if (nested) {
-        const doc = (yaml.load(text) ?? {}) as Record<string, unknown>;
+        const loaded = loadConfigYaml(text, where);
+        const doc = isMap(loaded) ? loaded : {};
         const [head] = key.split('.');
         if (head !== undefined && isMap(doc[head])) {
           // A nested parent exists: a flat `a.b` key beside an `a:` map would overlap, so rewrite the document.
@@ -137,6 +134,20 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
       data[fileKey] = `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}`;
     },
   };
+}
+
+/** A config.yaml text as Flink reads it, within the API server's YAML limits (a ConfigMap is user input too). */
+function loadConfigYaml(text: string, where: string): unknown {
+  let doc: unknown;
+  try {
+    doc = yaml.load(text);
+  } catch (err) {
+    const reason = nestingMessage(err) ?? (err as { reason?: string }).reason ?? (err instanceof Error ? err.message : String(err));
+    throw new ConfigParseError(`${where} is not valid YAML: ${reason}`);
+  }
+  const problem = text.includes('*') ? yamlLimitProblem(doc) : undefined;
+  if (problem) throw new ConfigParseError(`${where} is refused: ${problem}`);
+  return doc;
 }
 
 export interface ContainerLike {

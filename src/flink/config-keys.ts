@@ -14,7 +14,8 @@ export const K8S_HA_FACTORY = 'org.apache.flink.kubernetes.highavailability.Kube
 export const CLUSTER_ID_PATTERN = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 export const CLUSTER_ID_MAX_LENGTH = 45;
 
-export type HaKind = 'kubernetes' | 'zookeeper' | 'factory' | 'none';
+/** `unknown`: no HA type Flink knows and no class name either; Flink fails to start looking for that factory. */
+export type HaKind = 'kubernetes' | 'zookeeper' | 'factory' | 'none' | 'unknown';
 
 /** How Flink reads an HA mode value (trimmed, case-insensitive; an FQN names a factory class). */
 export function haKindOf(value: string): HaKind {
@@ -22,7 +23,7 @@ export function haKindOf(value: string): HaKind {
   if (v === 'kubernetes' || v === K8S_HA_FACTORY.toLowerCase()) return 'kubernetes';
   if (v === 'zookeeper') return 'zookeeper';
   if (v === '' || v === 'none') return 'none';
-  return v.includes('.') ? 'factory' : 'none';
+  return v.includes('.') ? 'factory' : 'unknown';
 }
 
 /** The effective HA mode: the first HA key present, as Flink's fallback keys work. */

@@ -10,9 +10,7 @@ import {
   CustomObjectsApi,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import { containerCarrier } from '../flink/config-carriers.ts';
-import { CLUSTER_ID } from '../flink/config-keys.ts';
-import { configMapClusterId, jobManagerClusterIdOf } from '../flink/cluster-id.ts';
+import { clusterIdOf, isJobManagerSide } from '../flink/cluster-id.ts';
 import { isHaConfigMap } from '../flink/ha-configmap.ts';
 import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
@@ -101,6 +99,17 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
         }
       }),
 
+    // A session job's session cluster: null when it does not exist (or the operator's CRD is not installed).
+    flinkDeployment: (namespace, name) =>
+      cached(`fd/${namespace}/${name}`, async () => {
+        try {
+          return (await custom.getNamespacedCustomObject({ group: 'flink.apache.org', version: 'v1beta1', namespace, plural: 'flinkdeployments', name })) as KubeObject;
+        } catch (err) {
+          if (err instanceof ApiException && err.code === 404) return null;
+          throw err;
+        }
+      }),
+
     namespaceHoldsHaState: (namespace) =>
       cached(`ha/${namespace}`, async () => {
         // Every Flink version labels its HA ConfigMaps type=flink-native-kubernetes and app=<cluster-id>; only
@@ -111,16 +120,13 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
       }),
   };
 
-  /** As Flink reads it: -D args or FLINK_PROPERTIES, else the mounted config file, else what the processes share. */
+  /** The one cluster-id function (src/flink/cluster-id.ts), with the mounted config file read from the API. */
   const jobManagerClusterId = async (obj: KubeObject, namespace: string): Promise<string | undefined> => {
-    const derived = jobManagerClusterIdOf(obj, patterns);
     const c = classify(obj, patterns);
-    if (derived === undefined || c.shape !== 'workload' || c.mode !== 'standalone') return derived;
-    const explicit = containerCarrier(c.container).get(CLUSTER_ID);
-    if (explicit) return explicit;
-    const mounted = mountedConfigMapName(c.podSpec, c.container);
+    if (!isJobManagerSide(c)) return undefined;
+    const mounted = c.shape === 'workload' ? mountedConfigMapName(c.podSpec, c.container) : undefined;
     const cm = mounted ? await view.configMap!(namespace, mounted) : undefined;
-    return (cm ? configMapClusterId(cm) : undefined) ?? derived;
+    return clusterIdOf(obj, c, cm);
   };
   return view;
 }

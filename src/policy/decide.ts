@@ -39,6 +39,11 @@ export async function decide(request: PolicyRequest, ctx: PolicyContext, phase: 
     return errorDecision(request, phase, ctx, subject, `could not read ${subject}: ${messageOf(err)}`);
   }
   if (target.classified.shape === 'other') return assemble(request, target, [], 'enforce', undefined, subject);
+  if (target.classified.shape === 'left-alone') {
+    // Still a finding (once: the mutating half), so audits list the object and say why nothing was checked or changed.
+    const note = phase === 'validate' ? [] : [finding('ha-enabled', 'exempt', target.classified.reason)];
+    return assemble(request, target, note, 'enforce', undefined, subject);
+  }
   if (target.classified.shape === 'invalid') {
     return errorDecision(request, phase, ctx, subject, `cannot read ${subject}: ${target.classified.reason}`);
   }
@@ -176,18 +181,26 @@ function editableCopy(obj: KubeObject, shape: Classified['shape']): KubeObject {
   if (!isRecord(obj.spec)) return { ...obj };
   const spec = obj.spec;
   if (shape === 'flinkdeployment') {
-    return {
-      ...obj,
-      spec: {
-        ...spec,
-        jobManager: isRecord(spec.jobManager) ? { ...spec.jobManager } : spec.jobManager,
-        flinkConfiguration: isRecord(spec.flinkConfiguration) ? JSON.parse(JSON.stringify(spec.flinkConfiguration)) as unknown : spec.flinkConfiguration,
-      },
-    };
+    if (obj.kind === 'FlinkBlueGreenDeployment') {
+      // The rules edit the FlinkDeployment spec in spec.template.spec, which the operator derives blue and green from.
+      const template = isRecord(spec.template) ? spec.template : {};
+      return { ...obj, spec: { ...spec, template: { ...template, spec: copyFlinkSpec(template.spec) } } };
+    }
+    return { ...obj, spec: copyFlinkSpec(spec) };
   }
   if (obj.kind === 'Pod') return { ...obj, spec: copyPodSpec(spec) };
   const template = isRecord(spec.template) ? spec.template : {};
   return { ...obj, spec: { ...spec, template: { ...template, spec: copyPodSpec(template.spec) } } };
+}
+
+/** A FlinkDeployment spec whose jobManager and flinkConfiguration (the nested parts rules write into) are copies. */
+function copyFlinkSpec(spec: unknown): unknown {
+  if (!isRecord(spec)) return spec;
+  return {
+    ...spec,
+    jobManager: isRecord(spec.jobManager) ? { ...spec.jobManager } : spec.jobManager,
+    flinkConfiguration: isRecord(spec.flinkConfiguration) ? JSON.parse(JSON.stringify(spec.flinkConfiguration)) as unknown : spec.flinkConfiguration,
+  };
 }
 
 function copyPodSpec(podSpec: unknown): unknown {

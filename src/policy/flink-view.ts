@@ -3,7 +3,7 @@
 import type { KubeObject } from '../kube/objects.ts';
 import { configFileCarrier, containerCarrier, flinkConfigurationCarrier, layeredCarrier, type ConfigCarrier } from '../flink/config-carriers.ts';
 import { parseOperatorFlinkVersion, versionFromImage } from '../flink/version.ts';
-import { FLINK_ENTRYPOINTS, isRecord, mountedConfigMapName, type Classified } from '../flink/workload.ts';
+import { FLINK_ENTRYPOINTS, flinkSpecOf, isRecord, mountedConfigMapName, type Classified } from '../flink/workload.ts';
 import type { FlinkConfigView } from './target.ts';
 import type { ClusterView } from './types.ts';
 
@@ -14,13 +14,14 @@ export async function flinkViewOf(
   cluster: ClusterView,
 ): Promise<FlinkConfigView | undefined> {
   if (!draft) return undefined;
-  if (classified.shape === 'flinkdeployment' && isRecord(draft.spec)) {
-    const carrier = flinkConfigurationCarrier(draft.spec);
+  const fd = flinkSpecOf(draft, classified);
+  if (fd) {
+    const carrier = flinkConfigurationCarrier(fd.spec, fd.path);
     return {
       carrier,
       whereOf: (key) => (carrier.get(key) === undefined ? undefined : carrier.where),
       complete: true,
-      version: parseOperatorFlinkVersion(draft.spec.flinkVersion) ?? versionFromImage(draft.spec.image),
+      version: parseOperatorFlinkVersion(fd.spec.flinkVersion) ?? versionFromImage(fd.spec.image),
     };
   }
   if (classified.shape === 'flink-config') {

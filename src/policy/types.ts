@@ -98,10 +98,17 @@ export interface ClusterView {
    * that runs it. Used for cluster-id uniqueness.
    */
   flinkClusterIds(namespace: string): Promise<Array<{ clusterId: string; owner: string }> | undefined>;
+  /**
+   * Optional: the Flink clusters of a namespace this view has seen, when it cannot list them all (a manifest set).
+   * A duplicate among them is a fact; their uniqueness says nothing about objects the view has not seen.
+   */
+  knownFlinkClusterIds?(namespace: string): Promise<Array<{ clusterId: string; owner: string }>>;
   /** Does the namespace hold HA ConfigMaps? */
   namespaceHoldsHaState(namespace: string): Promise<boolean | undefined>;
   /** Optional (see ConfigMapLookup); absent means "could not check". */
   configMap?: ConfigMapLookup;
+  /** Optional: a FlinkDeployment (a session job's session cluster); `null` = it does not exist, `undefined` = could not check. */
+  flinkDeployment?: (namespace: string, name: string) => Promise<KubeObject | null | undefined>;
 }
 
 export interface PolicyContext {

@@ -5,7 +5,7 @@ import { renderJson, renderYaml } from './json.ts';
 import { renderTable } from './table.ts';
 import { renderSarif } from './sarif.ts';
 import { renderJunit } from './junit.ts';
-import { renderPolicyReports } from './policyreport.ts';
+import { renderPolicyReports, type PolicyReportApi } from './policyreport.ts';
 
 export const OUTPUT_FORMATS = ['table', 'json', 'yaml', 'sarif', 'junit', 'policyreport'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -14,6 +14,8 @@ export interface RenderOptions {
   failOn: FailOn;
   now: Date;
   toolVersion: string;
+  /** The API of `-o policyreport` (default wgpolicyk8s.io/v1alpha2). */
+  policyReportApi?: PolicyReportApi;
 }
 
 export function render(format: OutputFormat, report: AuditReport, options: RenderOptions): string {
@@ -29,6 +31,6 @@ export function render(format: OutputFormat, report: AuditReport, options: Rende
     case 'junit':
       return renderJunit(report, { failOn: options.failOn, timestamp: options.now.toISOString() });
     case 'policyreport':
-      return renderPolicyReports(report, { now: options.now });
+      return renderPolicyReports(report, { now: options.now, ...(options.policyReportApi ? { api: options.policyReportApi } : {}) });
   }
 }

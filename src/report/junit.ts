@@ -1,6 +1,7 @@
 // `-o junit`: a test suite per object and a test case per (object, rule), for CI dashboards. A case fails when its
 // finding crosses the --fail-on threshold (so the dashboard and the exit code agree), is skipped when exempt or
 // unchecked, and passes otherwise; inputs that could not be read are a suite of errors.
+import { whereOf } from '../sources/origin.ts';
 import type { AuditFinding, AuditReport } from '../audit/types.ts';
 import { failsThreshold, type FailOn } from '../audit/summary.ts';
 
@@ -13,7 +14,7 @@ export interface JunitOptions {
 export function renderJunit(report: AuditReport, options: JunitOptions): string {
   const suites = new Map<string, AuditFinding[]>();
   for (const f of report.findings) {
-    const key = `${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}${f.file ? ` (${f.file}${f.line ? `:${f.line}` : ''})` : ''}`;
+    const key = `${f.kind} ${f.namespace ? `${f.namespace}/` : ''}${f.name}${f.file ? ` (${whereOf({ file: f.file, line: f.line, item: f.item })})` : ''}`;
     let list = suites.get(key);
     if (!list) suites.set(key, (list = []));
     list.push(f);

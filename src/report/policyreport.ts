@@ -1,7 +1,9 @@
-// `-o policyreport`: wgpolicyk8s.io/v1alpha2 PolicyReport objects, one per namespace, and one ClusterPolicyReport
-// for cluster-scoped findings: the format Kyverno, Kubewarden and Policy Reporter read. Output is multi-document
-// YAML that `kubectl apply -f -` accepts.
+// `-o policyreport`: one report per namespace and one cluster-scoped report, in either API: wgpolicyk8s.io/v1alpha2
+// PolicyReport/ClusterPolicyReport (the default; what Policy Reporter and older Kyverno read) or openreports.io/v1alpha1
+// Report/ClusterReport (what Kyverno 1.19 and Kubewarden emit by default; the same results, plus a report-level
+// source). Output is multi-document YAML that `kubectl apply -f -` accepts.
 import yaml from 'js-yaml';
+import { whereOf } from '../sources/origin.ts';
 import type { AuditAction, AuditFinding, AuditReport } from '../audit/types.ts';
 import { sortFindings } from '../audit/summary.ts';
 
@@ -23,9 +25,19 @@ const RESULT: Record<AuditAction, PolicyResult> = {
 
 const SEVERITY: Partial<Record<AuditAction, string>> = { denied: 'high', error: 'high', warned: 'medium', mutated: 'medium' };
 
+export const POLICY_REPORT_APIS = ['wgpolicyk8s', 'openreports'] as const;
+export type PolicyReportApi = (typeof POLICY_REPORT_APIS)[number];
+
+const KINDS: Record<PolicyReportApi, { apiVersion: string; namespaced: string; cluster: string }> = {
+  wgpolicyk8s: { apiVersion: 'wgpolicyk8s.io/v1alpha2', namespaced: 'PolicyReport', cluster: 'ClusterPolicyReport' },
+  openreports: { apiVersion: 'openreports.io/v1alpha1', namespaced: 'Report', cluster: 'ClusterReport' },
+};
+
 export interface PolicyReportOptions {
   /** When the audit ran (passed in so that tests are deterministic). */
   now: Date;
+  /** Which report API to write (default wgpolicyk8s). */
+  api?: PolicyReportApi;
 }
 
 export function toPolicyReports(report: AuditReport, options: PolicyReportOptions): Array<Record<string, unknown>> {
@@ -41,15 +53,16 @@ export function toPolicyReports(report: AuditReport, options: PolicyReportOption
     list.push(f);
   }
   const timestamp = { seconds: Math.floor(options.now.getTime() / 1000), nanos: 0 };
+  const api = options.api ?? 'wgpolicyk8s';
   const out: Array<Record<string, unknown>> = [];
   for (const [namespace, findings] of [...byNamespace].sort(([a], [b]) => a.localeCompare(b))) {
-    out.push(reportObject('PolicyReport', findings, timestamp, namespace));
+    out.push(reportObject(api, KINDS[api].namespaced, findings, timestamp, namespace));
   }
-  if (clusterScoped.length > 0) out.push(reportObject('ClusterPolicyReport', clusterScoped, timestamp));
+  if (clusterScoped.length > 0) out.push(reportObject(api, KINDS[api].cluster, clusterScoped, timestamp));
   return out;
 }
 
-function reportObject(kind: string, findings: AuditFinding[], timestamp: { seconds: number; nanos: number }, namespace?: string): Record<string, unknown> {
+function reportObject(api: PolicyReportApi, kind: string, findings: AuditFinding[], timestamp: { seconds: number; nanos: number }, namespace?: string): Record<string, unknown> {
   const summary = { pass: 0, fail: 0, warn: 0, error: 0, skip: 0 };
   const results = findings.map((f) => {
     const result = RESULT[f.action];
@@ -57,7 +70,7 @@ function reportObject(kind: string, findings: AuditFinding[], timestamp: { secon
     const properties: Record<string, string> = { action: f.action };
     if (f.fix) properties.fix = f.fix;
     if (f.clusterId) properties.clusterId = f.clusterId;
-    if (f.file) properties.file = f.line ? `${f.file}:${f.line}` : f.file;
+    if (f.file) properties.file = whereOf({ file: f.file, line: f.line, item: f.item });
     return {
       source: REPORT_SOURCE,
       policy: POLICY_NAME,
@@ -79,13 +92,15 @@ function reportObject(kind: string, findings: AuditFinding[], timestamp: { secon
     };
   });
   return {
-    apiVersion: 'wgpolicyk8s.io/v1alpha2',
+    apiVersion: KINDS[api].apiVersion,
     kind,
     metadata: {
       name: REPORT_NAME,
       ...(namespace ? { namespace } : {}),
       labels: { 'app.kubernetes.io/managed-by': 'flink-ha-webhook' },
     },
+    // openreports.io names the producer once per report (each result keeps its own source too, as both APIs allow).
+    ...(api === 'openreports' ? { source: REPORT_SOURCE } : {}),
     summary,
     results,
   };

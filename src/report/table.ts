@@ -1,5 +1,6 @@
 // The default output, for people: findings grouped by namespace and Flink cluster, worst first, each with its fix.
 // Passed checks are only counted (a table of everything that is fine hides what is not).
+import { whereOf } from '../sources/origin.ts';
 import type { AuditFinding, AuditReport } from '../audit/types.ts';
 import { sortFindings, summarize } from '../audit/summary.ts';
 
@@ -30,7 +31,7 @@ export function renderTable(report: AuditReport): string {
     const [namespace, clusterId] = key.split('\u0000');
     lines.push(`${namespace === '(cluster-wide)' ? 'cluster-wide' : `namespace ${namespace}`}${clusterId ? `, Flink cluster ${clusterId}` : ''}`);
     for (const f of group) {
-      const where = f.file ? `  (${f.file}${f.line ? `:${f.line}` : ''})` : '';
+      const where = f.file ? `  (${whereOf({ file: f.file, line: f.line, item: f.item })})` : '';
       lines.push(`  ${LABEL[f.action].padEnd(labelWidth)}  ${f.rule.padEnd(24)}  ${f.kind}/${f.name}${where}`);
       lines.push(`  ${' '.repeat(labelWidth)}  ${f.message}`);
       if (f.fix) lines.push(`  ${' '.repeat(labelWidth)}  fix: ${f.fix}`);

@@ -2,15 +2,17 @@
 // Flink workloads, Flink-labelled ConfigMaps (HA state, native config), the config ConfigMaps workloads mount,
 // namespaces, ServiceAccounts and their ConfigMap rights (SubjectAccessReview), the webhook configurations.
 // A refused listing is recorded as a missing permission and the rest goes on; an unreachable server is an error.
-import { readFileSync } from 'node:fs';
-import https from 'node:https';
-import { AuthorizationV1Api, CustomObjectsApi, KubeConfig, KubernetesObjectApi, type V1SubjectAccessReview } from '@kubernetes/client-node';
+import { CustomObjectsApi, KubernetesObjectApi, type KubeConfig } from '@kubernetes/client-node';
 import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
-import { flinkWorkloadOf, podSpecOf, asRecord } from '../audit/flink-workloads.ts';
+import { classify, isRecord, podSpecOf, serviceAccountOf } from '../flink/workload.ts';
 import { configMapRightsReviews } from '../kube/configmap-rights.ts';
-import type { ClusterExtras } from '../audit/inventory.ts';
-import type { AuditItem } from '../audit/judge.ts';
+import { ClusterError, apiOutcome, asClusterError, loadKubeConfig, mapLimit, withTimeout as timed } from '../kube/api-client.ts';
+import { subjectAccessReviewer, type Reviewer } from '../kube/access-review.ts';
+import { rbacGrantsConfigMapRights } from '../kube/rbac-rights.ts';
+import type { Snapshot } from '../snapshot/snapshot.ts';
+
+export { ClusterError, loadKubeConfig };
 
 export interface ClusterReadOptions {
   kubeconfig?: string;
@@ -44,8 +46,8 @@ export interface ClusterRead {
   context: string;
   server: string;
   namespaces: string[] | 'all';
-  items: AuditItem[];
-  extras: ClusterExtras;
+  /** The Flink objects and HA ConfigMaps read, with the cluster facts the policy's view and the checks use. */
+  snapshot: Snapshot;
   missing: MissingPermission[];
   /** Optional APIs that are not served (the Flink operator's CRDs). */
   notInstalled: string[];
@@ -53,16 +55,6 @@ export interface ClusterRead {
   requests: number;
   /** Wall time of the LIST stage and of the stage after it (mounted ConfigMaps, SubjectAccessReviews). */
   timings: { listMs: number; reviewMs: number };
-}
-
-/** The cluster could not be asked at all: exit code 3, with what was tried. */
-export class ClusterError extends Error {
-  constructor(
-    readonly kind: 'config' | 'unreachable' | 'timeout' | 'unauthorized',
-    message: string,
-  ) {
-    super(message);
-  }
 }
 
 interface ResourceSpec {
@@ -75,29 +67,10 @@ interface ResourceSpec {
   custom?: { group: string; version: string; plural: string };
   /** Keep only what the audit needs from each page (bounded memory on big clusters). */
   keep: (obj: KubeObject) => boolean;
+  /** A refusal is no missing permission to report: the audit has another way (RBAC objects, then reviews). */
+  quiet?: boolean;
 }
 
-export function loadKubeConfig(options: Pick<ClusterReadOptions, 'kubeconfig' | 'context'>): KubeConfig {
-  const kc = new KubeConfig();
-  try {
-    if (options.kubeconfig !== undefined) {
-      readFileSync(options.kubeconfig); // a clear "cannot read" before client-node's own message
-      kc.loadFromFile(options.kubeconfig);
-    } else {
-      kc.loadFromDefault();
-    }
-  } catch (err) {
-    throw new ClusterError('config', `cannot load kubeconfig${options.kubeconfig ? ` ${options.kubeconfig}` : ''}: ${firstLine(err)}`);
-  }
-  if (options.context !== undefined) {
-    if (!kc.getContexts().some((c) => c.name === options.context)) {
-      throw new ClusterError('config', `context '${options.context}' is not in the kubeconfig (it has: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'})`);
-    }
-    kc.setCurrentContext(options.context);
-  }
-  if (kc.getCurrentCluster() === null) throw new ClusterError('config', 'the kubeconfig names no cluster for the current context');
-  return kc;
-}
 
 export async function readCluster(options: ClusterReadOptions): Promise<ClusterRead> {
   const kc = loadKubeConfig(options);
@@ -111,7 +84,7 @@ export async function readCluster(options: ClusterReadOptions): Promise<ClusterR
 
 async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: Reviewer): Promise<ClusterRead> {
   const server = kc.getCurrentCluster()!.server;
-  const objects = kc.makeApiClient(KubernetesObjectApi);
+  const objectApi = kc.makeApiClient(KubernetesObjectApi);
   const customs = kc.makeApiClient(CustomObjectsApi);
   const contextNamespace = kc.getContextObject(kc.getCurrentContext())?.namespace ?? 'default';
   const scope: string[] | 'all' = options.allNamespaces ? 'all' : [options.namespace ?? contextNamespace];
@@ -122,11 +95,7 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
 
   const withTimeout = <T>(what: string, p: Promise<T>): Promise<T> => {
     requests++;
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ClusterError('timeout', `${server} did not answer ${what} within ${options.timeoutMs / 1000}s`)), options.timeoutMs);
-    });
-    return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+    return timed(p, options.timeoutMs, server, what);
   };
 
   /** Every page of one resource; undefined when refused or not served (recorded). */
@@ -139,9 +108,9 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
       try {
         page = await withTimeout(`list ${spec.resource}`, listPage(spec, namespace, token));
       } catch (err) {
-        const outcome = classify(err, server, `list ${spec.resource}`);
+        const outcome = apiOutcome(err, server, `list ${spec.resource}`);
         if (outcome === 'forbidden') {
-          missing.push({ verb: 'list', resource: spec.resource, namespace, consequence });
+          if (!spec.quiet) missing.push({ verb: 'list', resource: spec.resource, namespace, consequence });
           return undefined;
         }
         if (outcome === 'not-found' && spec.custom) {
@@ -175,10 +144,12 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
       const raw = namespace === undefined ? customs.listClusterCustomObject(common) : customs.listNamespacedCustomObject({ ...common, namespace });
       return raw as Promise<Page>;
     }
-    return objects.list(spec.apiVersion, spec.kind, namespace, undefined, undefined, undefined, undefined, spec.labelSelector, options.pageSize, token);
+    return objectApi.list(spec.apiVersion, spec.kind, namespace, undefined, undefined, undefined, undefined, spec.labelSelector, options.pageSize, token);
   };
 
-  const isFlink = (obj: KubeObject) => flinkWorkloadOf(obj, options.config) !== undefined;
+  const patterns = options.config.imagePatterns.map((p) => new RegExp(p));
+  // What the policy recognises as a Flink process (or a Flink-labelled object it cannot read, which it reports).
+  const isFlink = (obj: KubeObject) => ['workload', 'invalid'].includes(classify(obj, patterns).shape);
   const everything = () => true;
   const workloadSpecs: ResourceSpec[] = [
     { apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', resource: 'flinkdeployments.flink.apache.org', custom: { group: 'flink.apache.org', version: 'v1beta1', plural: 'flinkdeployments' }, keep: everything },
@@ -190,12 +161,17 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   ];
   const t0 = performance.now();
   let reviewsRefused = false;
+  let grantedByRbac: ((namespace: string, serviceAccount: string) => boolean) | undefined;
   const serviceAccountsListed = listAll({ apiVersion: 'v1', kind: 'ServiceAccount', resource: 'serviceaccounts', keep: everything }, listNamespace, 'ServiceAccounts of Flink workloads were not checked for existence');
   // The HA ServiceAccounts' rights are asked as soon as the (small) ServiceAccount list is in, while the big
   // listings are still paging: SubjectAccessReviews are one request per verb and would otherwise come last.
-  const earlyRights = serviceAccountsListed.then((list) =>
-    serviceAccountRights((list ?? []).filter((sa) => sa.metadata?.name === options.config.haServiceAccount).map((sa) => `${sa.metadata?.namespace}/${sa.metadata?.name}`)),
-  );
+  // RBAC itself, four LISTs: what it grants needs no review (only what it does not grant is asked, as another
+  // authorizer may still allow it). Without the right to list it, every ServiceAccount is asked as before.
+  const rbacRead = options.rightsCheck === false ? Promise.resolve(undefined) : readRbac();
+  const earlyRights = Promise.all([serviceAccountsListed, rbacRead]).then(([list, rbac]) => {
+    grantedByRbac = rbac;
+    return serviceAccountRights((list ?? []).filter((sa) => sa.metadata?.name === options.config.haServiceAccount).map((sa) => `${sa.metadata?.namespace}/${sa.metadata?.name}`));
+  });
   earlyRights.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
   // Stage 1, every LIST at once: the audit's wall time is the slowest listing, not their sum.
   const [lists, namespaceObjects, serviceAccountList, mutating, validating] = await Promise.all([
@@ -222,7 +198,7 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   const wanted = new Set<string>();
   for (const w of workloads) {
     for (const v of arrayOf(podSpecOf(w)?.volumes)) {
-      const name = asRecord(asRecord(v).configMap).name;
+      const name = isRecord(v) && isRecord(v.configMap) ? v.configMap.name : undefined;
       const key = `${w.metadata?.namespace}/${String(name)}`;
       if (typeof name === 'string' && !haveConfigMap.has(key)) wanted.add(key);
     }
@@ -230,9 +206,12 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   // ConfigMap rights of every ServiceAccount a Flink workload names, and of the HA ServiceAccount where Flink runs.
   const accounts = new Set<string>();
   for (const w of workloads) {
-    const fw = flinkWorkloadOf(w, options.config);
-    if (fw?.serviceAccount) accounts.add(`${fw.namespace}/${fw.serviceAccount}`);
-    if (fw) accounts.add(`${fw.namespace}/${options.config.haServiceAccount}`);
+    const c = classify(w, patterns);
+    const namespace = w.metadata?.namespace ?? 'default';
+    if (c.shape === 'workload') accounts.add(`${namespace}/${serviceAccountOf(c.podSpec)}`);
+    else if (c.shape === 'flinkdeployment' && isRecord(w.spec) && typeof w.spec.serviceAccount === 'string') accounts.add(`${namespace}/${w.spec.serviceAccount}`);
+    else if (c.shape !== 'flink-session-job') continue;
+    accounts.add(`${namespace}/${options.config.haServiceAccount}`);
   }
   // Stage 2, what depends on the workloads: their mounted config maps and their ServiceAccounts' rights.
   const t1 = performance.now();
@@ -244,18 +223,21 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   }
   const timings = { listMs: t1 - t0, reviewMs: performance.now() - t1 };
 
-  const items: AuditItem[] = [...workloads, ...configMaps, ...mounted.filter((m): m is KubeObject => m !== undefined)].map((object) => ({ object }));
+  const objects = [...workloads, ...configMaps, ...mounted.filter((m): m is KubeObject => m !== undefined)].map((object) => ({ object }));
   return {
     context: kc.getCurrentContext(),
     server,
     namespaces: scope,
-    items,
-    extras: {
-      namespaces: namespaceObjects,
-      serviceAccounts: serviceAccountList ? new Set(serviceAccountList.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`)) : undefined,
-      serviceAccountRights: rights,
-      webhookConfigurations: mutating && validating ? { mutating, validating } : undefined,
-      workloadsComplete: workloadLists.every((l) => l !== undefined) && lists.at(-1) !== undefined,
+    snapshot: {
+      objects,
+      defaultNamespace: scope === 'all' ? 'default' : (scope[0] ?? 'default'),
+      facts: {
+        namespaces: namespaceObjects,
+        serviceAccounts: serviceAccountList ? new Set(serviceAccountList.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`)) : undefined,
+        serviceAccountRights: rights,
+        webhookConfigurations: mutating && validating ? { mutating, validating } : undefined,
+        workloadsComplete: workloadLists.every((l) => l !== undefined) && lists.at(-1) !== undefined,
+      },
     },
     missing,
     notInstalled,
@@ -267,13 +249,13 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
     return mapLimit([...wanted], 8, async (key) => {
     const [namespace, name] = key.split('/') as [string, string];
     try {
-      const cm = await withTimeout(`get configmap ${key}`, objects.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace, name } }));
+      const cm = await withTimeout(`get configmap ${key}`, objectApi.read({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { namespace, name } }));
       const obj = JSON.parse(JSON.stringify(cm)) as KubeObject;
       obj.apiVersion ??= 'v1';
       obj.kind ??= 'ConfigMap';
       return obj;
     } catch (err) {
-      const outcome = classify(err, server, `get configmap ${key}`);
+      const outcome = apiOutcome(err, server, `get configmap ${key}`);
       if (outcome === 'forbidden') {
         if (!missing.some((m) => m.verb === 'get' && m.resource === 'configmaps' && m.namespace === namespace)) {
           missing.push({ verb: 'get', resource: 'configmaps', namespace, consequence: 'the Flink config ConfigMaps that workloads mount were not audited' });
@@ -286,15 +268,29 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   });
   }
 
+  async function readRbac(): Promise<((namespace: string, serviceAccount: string) => boolean) | undefined> {
+    // Raw JSON pages (the custom-objects path serves any API group): no typed model to build for objects only read here.
+    const rbac = (kind: string, plural: string, namespaced: boolean) =>
+      listAll({
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind, resource: `${plural}.rbac.authorization.k8s.io`, keep: everything, quiet: true,
+        custom: { group: 'rbac.authorization.k8s.io', version: 'v1', plural },
+      }, namespaced ? listNamespace : undefined, '');
+    const [roles, roleBindings, clusterRoles, clusterRoleBindings] = await Promise.all([
+      rbac('Role', 'roles', true), rbac('RoleBinding', 'rolebindings', true), rbac('ClusterRole', 'clusterroles', false), rbac('ClusterRoleBinding', 'clusterrolebindings', false),
+    ]);
+    if (!roles || !roleBindings || !clusterRoles || !clusterRoleBindings) return undefined;
+    return rbacGrantsConfigMapRights({ roles, roleBindings, clusterRoles, clusterRoleBindings });
+  }
+
   async function readNamespaces(): Promise<KubeObject[] | undefined> {
     if (scope === 'all') return listAll({ apiVersion: 'v1', kind: 'Namespace', resource: 'namespaces', keep: everything }, undefined, 'namespace labels (exemptions, modes) were not read');
     const out: KubeObject[] = [];
     for (const name of scope) {
       try {
-        const ns = await withTimeout(`get namespace ${name}`, objects.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
+        const ns = await withTimeout(`get namespace ${name}`, objectApi.read({ apiVersion: 'v1', kind: 'Namespace', metadata: { name } }));
         out.push({ ...(JSON.parse(JSON.stringify(ns)) as KubeObject), apiVersion: 'v1', kind: 'Namespace' });
       } catch (err) {
-        const outcome = classify(err, server, `get namespace ${name}`);
+        const outcome = apiOutcome(err, server, `get namespace ${name}`);
         if (outcome === 'forbidden') {
           missing.push({ verb: 'get', resource: 'namespaces', consequence: 'namespace labels (exemptions, modes) were not read' });
           return undefined;
@@ -309,16 +305,21 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   async function serviceAccountRights(keys: string[]): Promise<Map<string, boolean | undefined>> {
     const out = new Map<string, boolean | undefined>();
     if (options.rightsCheck === false) return out;
-    await mapLimit(keys, 4, async (key) => {
+    // 6 reviews per ServiceAccount, 8 ServiceAccounts at a time: ~48 in flight over the reviewer's kept-alive sockets.
+    await mapLimit(keys, 8, async (key) => {
       if (reviewsRefused) return;
       const [namespace, name] = key.split('/') as [string, string];
+      if (grantedByRbac?.(namespace, name)) {
+        out.set(key, true);
+        return;
+      }
       const answers = await Promise.all(
         configMapRightsReviews(namespace, name).map(async (body) => {
           try {
             const review = await withTimeout('a SubjectAccessReview', reviewer.review(body));
             return review.status?.allowed === true;
           } catch (err) {
-            const outcome = classify(err, server, 'create subjectaccessreviews');
+            const outcome = apiOutcome(err, server, 'create subjectaccessreviews');
             if (outcome === 'forbidden') {
               reviewsRefused = true;
               return undefined;
@@ -333,105 +334,9 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   }
 }
 
-/** Asks one SubjectAccessReview; throws like client-node (an error with a numeric `code`) on a non-2xx answer. */
-type Reviewer = { review: (body: object) => Promise<{ status?: { allowed?: boolean } }>; close: () => void };
 
-/**
- * SubjectAccessReviews are most of an audit's requests (6 per ServiceAccount). client-node 1.x opens a new TCP+TLS
- * connection for every request and runs each body through its typed model pipeline; here they are plain JSON POSTs
- * over one kept-alive agent, with the TLS material and the Authorization header client-node's KubeConfig gives for
- * each request (so exec and OIDC tokens stay fresh). A cluster behind a proxy keeps client-node's own client.
- */
-function subjectAccessReviewer(kc: KubeConfig): Reviewer {
-  const cluster = kc.getCurrentCluster()!;
-  if (cluster.proxyUrl || !cluster.server.startsWith('https://')) {
-    const api = kc.makeApiClient(AuthorizationV1Api);
-    return { review: (body) => api.createSubjectAccessReview({ body: body as V1SubjectAccessReview }), close: () => undefined };
-  }
-  const url = new URL('/apis/authorization.k8s.io/v1/subjectaccessreviews', cluster.server);
-  let agent: https.Agent | undefined;
-  return {
-    review: async (body) => {
-      const opts: https.RequestOptions = {};
-      await kc.applyToHTTPSOptions(opts);
-      agent ??= new https.Agent({
-        ca: opts.ca, cert: opts.cert, key: opts.key, pfx: opts.pfx, passphrase: opts.passphrase,
-        rejectUnauthorized: opts.rejectUnauthorized, servername: cluster.tlsServerName, keepAlive: true, maxSockets: 16,
-      });
-      const headers: Record<string, string> = { 'content-type': 'application/json', accept: 'application/json' };
-      for (const [k, v] of Object.entries(opts.headers ?? {})) if (typeof v === 'string') headers[k] = v;
-      if (opts.auth) headers.authorization = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
-      const { status, text } = await new Promise<{ status: number; text: string }>((resolve, reject) => {
-        const req = https.request(url, { method: 'POST', agent, headers }, (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (d: string) => (text += d));
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-          res.on('error', reject);
-        });
-        req.on('error', reject);
-        req.end(JSON.stringify(body));
-      });
-      if (status < 200 || status > 299) throw Object.assign(new Error(`HTTP ${status}`), { code: status, body: text });
-      return JSON.parse(text) as { status?: { allowed?: boolean } };
-    },
-    close: () => agent?.destroy(),
-  };
-}
-
-type Outcome = 'forbidden' | 'not-found' | ClusterError;
-
-/** Sorts an error from client-node into: refused (a missing permission), not served, or the cluster failing. */
-function classify(err: unknown, server: string, what: string): Outcome {
-  if (err instanceof ClusterError) return err;
-  const e = err as { code?: unknown; message?: string; type?: string; cause?: { code?: string } };
-  if (typeof e.code === 'number') {
-    if (e.code === 403) return 'forbidden';
-    if (e.code === 404) return 'not-found';
-    if (e.code === 401) return new ClusterError('unauthorized', `${server} rejected the kubeconfig's credentials (401 Unauthorized) on ${what}`);
-    return new ClusterError('unreachable', `${server} answered ${what} with HTTP ${e.code}: ${statusMessage(err)}`);
-  }
-  const message = e.message ?? String(err);
-  if (/Unrecognized API version and kind|Failed to fetch resource metadata.*404/s.test(message)) return 'not-found';
-  const code = typeof e.code === 'string' ? e.code : e.cause?.code;
-  return new ClusterError('unreachable', `cannot reach ${server} (${what}): ${code ?? firstLine(err)}`);
-}
-
-/** An outcome the caller did not expect (a 404 where there must be a resource) is the cluster failing too. */
-function asClusterError(outcome: Outcome, server: string, what: string): ClusterError {
-  return outcome instanceof ClusterError ? outcome : new ClusterError('unreachable', `${server} answered ${what} with ${outcome === 'forbidden' ? '403 Forbidden' : '404 Not Found'}`);
-}
-
-function statusMessage(err: unknown): string {
-  const body = (err as { body?: unknown }).body;
-  if (typeof body === 'string') {
-    try {
-      return (JSON.parse(body) as { message?: string }).message ?? body.slice(0, 200);
-    } catch {
-      return body.slice(0, 200);
-    }
-  }
-  return (body as { message?: string } | undefined)?.message ?? firstLine(err);
-}
-
-function firstLine(err: unknown): string {
-  return ((err as Error)?.message ?? String(err)).split('\n')[0] ?? '';
-}
 
 function arrayOf(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }
 
-/** Runs `fn` over `items` with at most `limit` in flight; results in input order. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
-}

@@ -1,19 +1,26 @@
 // Reads Kubernetes manifests from files, folders (recursively) and stdin: multi-document YAML, JSON, and `List`
 // kinds. Each object keeps its file, document index and line, so reports can point at it; a broken document
 // becomes an error with file and line while the other documents are still read.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import yaml from 'js-yaml';
 import { isKubeObject, type KubeObject } from '../kube/objects.ts';
+import { isMap, metadataProblems } from '../flink/shape.ts';
+import { nestingMessage, yamlLimitProblem } from '../kube/yaml-limits.ts';
+import type { Snapshot, SnapshotObject } from '../snapshot/snapshot.ts';
 
 export interface ManifestSource {
   /** Path as given (or `-` for stdin). */
   file: string;
   /** 0-based index of the document in its file (items of a List share their document's index). */
   index: number;
-  /** 1-based line where the document (or List item) starts. */
+  /** 1-based line where the document starts (a List's, for its items). */
   line: number;
+  /** 0-based index of the item, for an object that is an item of a `List` document. */
+  item?: number;
 }
+
+export { whereOf } from './origin.ts';
 
 export interface ManifestDocument {
   source: ManifestSource;
@@ -23,6 +30,7 @@ export interface ManifestDocument {
 export interface ManifestError {
   file: string;
   line?: number;
+  item?: number;
   message: string;
 }
 
@@ -33,12 +41,25 @@ export interface ManifestReadResult {
 
 const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 
-/** Reads every input (`-` is stdin text, given as `stdinText`). */
+/**
+ * YAML as the API server's reader (sigs.k8s.io/yaml) types it: the core schema with merge keys, and no timestamps
+ * (`2024-01-01` stays a string, as in Kubernetes; js-yaml's default would make it a Date). Also skips the
+ * timestamp and binary matchers on every plain scalar, a sixth of the parse time of a large manifest set.
+ */
+// js-yaml 4 exports its built-in types as `types`; @types/js-yaml does not declare them.
+const { merge } = (yaml as unknown as { types: { merge: yaml.Type } }).types;
+const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [merge] });
+
+/**
+ * Reads every input (`-` is stdin text, given as `stdinText`). Input that checks nothing is an error, so that a CI
+ * gate never passes having read nothing: an empty file or stdin, a folder with no manifest files, no object at all.
+ */
 export function readManifests(inputs: string[], stdinText?: string): ManifestReadResult {
   const result: ManifestReadResult = { documents: [], errors: [] };
   for (const input of inputs) {
     if (input === '-') {
-      parseManifestText(stdinText ?? '', '-', result);
+      if ((stdinText ?? '').trim() === '') result.errors.push({ file: '-', message: 'stdin is empty: no Kubernetes object to check' });
+      else parseManifestText(stdinText ?? '', '-', result);
       continue;
     }
     let files: string[];
@@ -46,6 +67,10 @@ export function readManifests(inputs: string[], stdinText?: string): ManifestRea
       files = statSync(input).isDirectory() ? listManifestFiles(input) : [input];
     } catch (err) {
       result.errors.push({ file: input, message: `cannot read: ${errnoMessage(err)}` });
+      continue;
+    }
+    if (files.length === 0) {
+      result.errors.push({ file: input, message: `no manifest files (${[...MANIFEST_EXTENSIONS].join(', ')}) in this folder or below it: nothing to check` });
       continue;
     }
     for (const file of files) {
@@ -56,20 +81,44 @@ export function readManifests(inputs: string[], stdinText?: string): ManifestRea
         result.errors.push({ file, message: `cannot read: ${errnoMessage(err)}` });
         continue;
       }
+      const before = result.documents.length + result.errors.length;
       parseManifestText(text, file, result);
+      // A named file with nothing in it is a mistake; an empty file among many in a folder is a placeholder.
+      if (file === input && result.documents.length + result.errors.length === before) {
+        result.errors.push({ file, message: 'no Kubernetes object in this file (it is empty or only comments): nothing to check' });
+      }
     }
+  }
+  if (result.documents.length === 0 && result.errors.length === 0) {
+    result.errors.push({ file: inputs.join(', '), message: 'no Kubernetes object found: nothing was checked' });
   }
   return result;
 }
 
-export function listManifestFiles(dir: string): string[] {
+/**
+ * The manifest files under `dir`, sorted, recursively. Symlinks are followed (a GitOps checkout often links shared
+ * folders in); a folder already being walked (a link back up the tree) is skipped, so a loop ends.
+ */
+export function listManifestFiles(dir: string, walking: Set<string> = new Set()): string[] {
+  const real = realpathSync(dir);
+  if (walking.has(real)) return [];
+  walking.add(real);
   const out: string[] = [];
-  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     if (entry.name.startsWith('.') || entry.name === 'node_modules') continue;
     const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...listManifestFiles(path));
+    let isDir = entry.isDirectory();
+    if (entry.isSymbolicLink()) {
+      try {
+        isDir = statSync(path).isDirectory();
+      } catch {
+        continue; // a dangling link: nothing to read
+      }
+    }
+    if (isDir) out.push(...listManifestFiles(path, walking));
     else if (MANIFEST_EXTENSIONS.has(extname(entry.name).toLowerCase())) out.push(path);
   }
+  walking.delete(real);
   return out;
 }
 
@@ -81,14 +130,16 @@ export function listManifestFiles(dir: string): string[] {
 export function parseManifestText(text: string, file: string, into: ManifestReadResult): void {
   let docs: unknown[] | undefined;
   try {
-    docs = yaml.loadAll(text, undefined, { filename: file });
+    docs = yaml.loadAll(text, undefined, { filename: file, schema: MANIFEST_SCHEMA });
   } catch {
     docs = undefined;
   }
+  // Aliases are the only way a small text becomes a huge object: only then is the walk needed.
+  const aliases = text.includes('*');
   if (docs !== undefined) {
     const lines = documentLines(text);
     if (lines.length === docs.length) {
-      docs.forEach((doc, index) => addDocument(doc, { file, index, line: lines[index] ?? 1 }, into));
+      docs.forEach((doc, index) => addChecked(doc, { file, index, line: lines[index] ?? 1 }, aliases, into));
       return;
     }
   }
@@ -96,9 +147,14 @@ export function parseManifestText(text: string, file: string, into: ManifestRead
   documentStartLines(text).forEach((start, index) => {
     if (/^(\s*#.*\n?)*\s*$/.test(start.text)) return;
     try {
-      const doc = yaml.load(start.text, { filename: file });
-      addDocument(doc, { file, index, line: start.line }, into);
+      const doc = yaml.load(start.text, { filename: file, schema: MANIFEST_SCHEMA });
+      addChecked(doc, { file, index, line: start.line }, aliases, into);
     } catch (err) {
+      const nesting = nestingMessage(err);
+      if (nesting) {
+        into.errors.push({ file, line: start.line, message: `document ${index + 1} is ${nesting}` });
+        return;
+      }
       const mark = (err as { mark?: { line?: number } }).mark;
       const reason = (err as { reason?: string }).reason ?? (err as Error).message.split('\n')[0];
       // js-yaml reports "end of stream" errors past the last line; point at the document's last content line.
@@ -116,6 +172,8 @@ const SEPARATOR = /^---(?:[ \t].*)?$/gm;
  * splitting the text into lines (a 20 MB Helm render has half a million of them).
  */
 function documentLines(text: string): number[] {
+  // Most files of a GitOps repository hold one document: no separator, nothing to scan for.
+  if (!text.includes('---')) return [firstContentLine(text, 0, 1)];
   const starts: number[] = [];
   let line = 1;
   let pos = 0;
@@ -148,6 +206,13 @@ function firstContentLine(text: string, offset: number, line: number): number {
   }
 }
 
+/** Refuses a document beyond the API server's YAML limits (alias expansion, nesting) before anything walks it. */
+function addChecked(doc: unknown, source: ManifestSource, aliases: boolean, into: ManifestReadResult): void {
+  const problem = aliases ? yamlLimitProblem(doc) : undefined;
+  if (problem) into.errors.push({ file: source.file, line: source.line, message: `document ${source.index + 1} refused: ${problem}` });
+  else addDocument(doc, source, into);
+}
+
 function addDocument(doc: unknown, source: ManifestSource, into: ManifestReadResult): void {
   if (doc === null || doc === undefined) return; // empty document (a trailing `---`)
   if (!isKubeObject(doc)) {
@@ -155,10 +220,10 @@ function addDocument(doc: unknown, source: ManifestSource, into: ManifestReadRes
     return;
   }
   if (typeof doc.kind === 'string' && doc.kind.endsWith('List') && Array.isArray(doc.items)) {
-    for (const item of doc.items as unknown[]) {
-      if (isKubeObject(item)) into.documents.push({ source, object: item });
-      else into.errors.push({ file: source.file, line: source.line, message: `an item of the ${doc.kind} is not an object` });
-    }
+    doc.items.forEach((item: unknown, i: number) => {
+      if (isKubeObject(item)) into.documents.push({ source: { ...source, item: i }, object: item });
+      else into.errors.push({ file: source.file, line: source.line, item: i, message: `an item of the ${doc.kind} is not an object (got ${Array.isArray(item) ? 'a list' : item === null ? 'null' : typeof item})` });
+    });
     return;
   }
   into.documents.push({ source, object: doc });
@@ -198,9 +263,10 @@ function documentStartLines(text: string): DocumentStart[] {
 export function manifestProblem(obj: KubeObject): string | undefined {
   if (typeof obj.kind !== 'string' || obj.kind === '') return 'not a Kubernetes object: no kind';
   if (typeof obj.apiVersion !== 'string' || obj.apiVersion === '') return `${obj.kind}: no apiVersion`;
-  if (typeof obj.metadata !== 'object' || obj.metadata === null || (!obj.metadata.name && !obj.metadata.generateName)) {
-    return `${obj.kind}: no metadata.name`;
-  }
+  const metadata: unknown = obj.metadata;
+  const problems = metadataProblems(metadata);
+  if (problems.length > 0) return `${obj.kind}: ${problems.join('; ')}`;
+  if (!isMap(metadata) || (!metadata.name && !metadata.generateName)) return `${obj.kind}: no metadata.name`;
   return undefined;
 }
 
@@ -210,4 +276,19 @@ function errnoMessage(err: unknown): string {
   if (e.code === 'EACCES') return 'permission denied';
   if (e.code === 'EISDIR') return 'is a directory';
   return e.message;
+}
+
+/**
+ * The snapshot of what was read, for dry-run and audit alike: every readable Kubernetes object with its origin; a
+ * document that is no object the API server would accept joins the input errors (both faces report it the same).
+ */
+export function manifestSnapshot(read: ManifestReadResult, defaultNamespace: string): { snapshot: Snapshot; errors: ManifestError[] } {
+  const errors = [...read.errors];
+  const objects: SnapshotObject[] = [];
+  for (const { source, object } of read.documents) {
+    const problem = manifestProblem(object);
+    if (problem) errors.push({ file: source.file, line: source.line, item: source.item, message: problem });
+    else objects.push({ object, file: source.file, line: source.line, index: source.index, ...(source.item !== undefined ? { item: source.item } : {}) });
+  }
+  return { snapshot: { objects, defaultNamespace }, errors };
 }

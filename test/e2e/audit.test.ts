@@ -188,6 +188,22 @@ describe('audit --cluster against a real API server', () => {
     const git = JSON.parse(await plane.kubectlOk(['get', 'policyreport', 'flink-ha-webhook', '-n', 'reports-from-git', '-o', 'json'])) as { summary: { fail: number } };
     assert.equal(git.summary.fail, 1);
   });
+
+  it('writes openreports.io Reports (--report-api openreports) that the API server accepts once their CRDs are installed', async () => {
+    await plane.kubectlOk(['create', '-f', join(REPO_ROOT, 'test', 'fixtures', 'audit', 'crds', 'openreports-crds.yaml')]);
+    await plane.kubectlOk(['wait', '--for=condition=Established', '--timeout=60s', 'crd/reports.openreports.io', 'crd/clusterreports.openreports.io']);
+    const json = await audit(['--cluster', '-A', '-o', 'json', '--kubeconfig', auditorKubeconfig, '--config', configFile, '--fail-on', 'never']);
+    const out = await audit(['--cluster', '-A', '-o', 'policyreport', '--report-api', 'openreports', '--kubeconfig', auditorKubeconfig, '--config', configFile, '--fail-on', 'never']);
+    assert.equal(out.status, 0, out.stderr);
+    await plane.kubectlOk(['create', '-f', '-'], { input: out.stdout });
+    const stored = JSON.parse(await plane.kubectlOk(['get', 'reports.openreports.io', '-A', '-o', 'json'])) as { items: Array<{ source: string; metadata: { namespace: string }; results: Array<{ rule: string; result: string }> }> };
+    const cluster = JSON.parse(await plane.kubectlOk(['get', 'clusterreports.openreports.io', '-o', 'json'])) as { items: Array<{ results: unknown[] }> };
+    const findings = (JSON.parse(json.stdout) as { findings: JsonFinding[] }).findings;
+    assert.equal(stored.items.reduce((n, i) => n + i.results.length, 0) + cluster.items.reduce((n, i) => n + i.results.length, 0), findings.length);
+    assert.ok(stored.items.every((i) => i.source === 'flink-ha-webhook'));
+    const pay = stored.items.find((i) => i.metadata.namespace === 'team-pay')!;
+    assert.ok(pay.results.some((x) => x.rule === 'no-owner-reference' && x.result === 'fail'));
+  });
 });
 
 /** Every finding the seed must produce, and no other (passes aside). Written out so a change shows in review. */

@@ -1,7 +1,7 @@
 // cluster-id: every standalone/native Flink process of one cluster runs with the same valid kubernetes.cluster-id,
 // and no two Flink clusters of a namespace share one (they would share, and corrupt, each other's HA ConfigMaps).
 import { CLUSTER_ID, CLUSTER_ID_MAX_LENGTH, isValidClusterId } from '../../flink/config-keys.ts';
-import { deriveClusterId } from '../../flink/cluster-id.ts';
+import { deriveClusterId, derivedClusterId, isJobManagerSide } from '../../flink/cluster-id.ts';
 import { finding, type Rule, type Target } from '../target.ts';
 import type { Finding } from '../types.ts';
 
@@ -40,17 +40,20 @@ export const clusterId: Rule = {
 
 async function uniqueness(t: Target): Promise<Finding[]> {
   const c = t.classified;
-  const isJobManagerSide = c.shape === 'flinkdeployment' || (c.shape === 'workload' && c.role === 'jobmanager' && c.controller !== 'Pod' && !c.operatorOwned);
-  if (!isJobManagerSide || !t.draft || t.request.operation === 'DELETE') return [];
-  const id = c.shape === 'flinkdeployment' ? t.draft.metadata?.name : t.flink?.carrier.get(CLUSTER_ID) ?? (t.flink ? deriveClusterId(t.draft, t.flink.mountedConfigMap) : undefined);
+  if (!isJobManagerSide(c) || !t.draft || t.request.operation === 'DELETE') return [];
+  const id = c.shape === 'flinkdeployment' ? t.draft.metadata?.name : t.flink?.carrier.get(CLUSTER_ID) ?? (t.flink ? derivedClusterId(t.draft, c, t.flink.mountedConfigMap) : undefined);
   if (!id) return [];
   if (c.shape === 'flinkdeployment' && !isValidClusterId(id)) {
     return [finding('cluster-id', 'denied', `FlinkDeployment name '${id}' is not a valid cluster-id (${FORMAT}); the operator uses the name as the cluster-id`, 'rename the FlinkDeployment')];
   }
-  const clusters = await t.cluster.flinkClusterIds(t.namespace);
-  if (clusters === undefined) return [finding('cluster-id', 'unchecked', `could not list the Flink clusters of namespace ${t.namespace} to check that cluster-id ${id} is unique`)];
   const self = `${t.draft.kind}/${t.draft.metadata?.name ?? ''}`;
-  const others = clusters.filter((e) => e.clusterId === id && e.owner !== self);
+  const clusters = await t.cluster.flinkClusterIds(t.namespace);
+  // Without the full list, a duplicate among the clusters known (a manifest set) is still a fact; uniqueness is not.
+  const known = clusters ?? (await t.cluster.knownFlinkClusterIds?.(t.namespace)) ?? [];
+  const others = known.filter((e) => e.clusterId === id && e.owner !== self);
+  if (others.length === 0 && clusters === undefined) {
+    return [finding('cluster-id', 'unchecked', `could not list the Flink clusters of namespace ${t.namespace} to check that cluster-id ${id} is unique`)];
+  }
   if (others.length === 0) return [finding('cluster-id', 'passed', `cluster-id ${id} is unique in namespace ${t.namespace}`)];
   return [finding('cluster-id', 'denied',
     `cluster-id ${id} is already used by ${others.map((o) => o.owner).join(', ')} in namespace ${t.namespace}; the two clusters would share and corrupt each other's HA ConfigMaps`,

@@ -2,6 +2,7 @@
 import { effectiveHaType, haKindOf } from '../../flink/config-keys.ts';
 import { haTypeWrite } from '../../flink/version.ts';
 import { finding, type Rule } from '../target.ts';
+import { sessionClusterHa } from './session-job.ts';
 
 export const haEnabled: Rule = {
   id: 'ha-enabled',
@@ -20,11 +21,17 @@ export const haEnabled: Rule = {
           `${current.key}: ${current.value} (${where}) turns high availability off; a JobManager failure would lose the running jobs and their checkpoint pointers`,
           `set ${haTypeWrite(f.version, f.legacyConfFile).key}: ${haTypeWrite(f.version, f.legacyConfFile).value} (or ZooKeeper HA), or exempt the object with the label ${t.config.exemptLabel}=true and a reason`)];
       }
+      if (kind === 'unknown') {
+        return [finding('ha-enabled', 'denied',
+          `${current.key}: ${current.value} (${where}) is no HA type Flink knows (kubernetes, zookeeper, NONE, or a factory class name): Flink would fail to start looking for a factory class named '${current.value}'`,
+          `set ${haTypeWrite(f.version, f.legacyConfFile).key}: ${haTypeWrite(f.version, f.legacyConfFile).value}`)];
+      }
       return [finding('ha-enabled', 'passed', kind === 'zookeeper' ? `ZooKeeper HA is on (${where}); accepted as HA` : `HA is on (${current.key}: ${current.value})`)];
     }
     if (!f.complete) return [finding('ha-enabled', 'unchecked', `HA type not set here; ${f.incompleteReason ?? 'part of the config could not be read'}`)];
     const write = haTypeWrite(f.version, f.legacyConfFile);
     f.carrier.set(write.key, write.value);
     return [finding('ha-enabled', 'mutated', `set ${write.key}: ${write.value} in ${f.carrier.where} (no HA was configured; a JobManager failure would lose the running jobs)`)];
-  },
+  },  // A session job's HA is its session cluster's.
+  validate: (t) => sessionClusterHa(t),
 };

@@ -2,7 +2,7 @@
 // election, job graphs, checkpoint pointers; TaskManagers watch the leader ConfigMap). The mutating half binds the
 // configured one where none is set; it never binds one that does not exist (the API server would reject the Pod).
 import { finding, type Rule, type Target } from '../target.ts';
-import { isRecord } from '../../flink/workload.ts';
+import { flinkSpecOf } from '../../flink/workload.ts';
 
 export const haServiceAccount: Rule = {
   id: 'ha-service-account',
@@ -49,10 +49,11 @@ function serviceAccountSlot(t: Target): Slot | undefined {
   const c = t.classified;
   const draft = t.draft;
   if (!draft) return undefined;
-  if (c.shape === 'flinkdeployment' && isRecord(draft.spec)) {
-    const spec = draft.spec;
+  const fd = flinkSpecOf(draft, c);
+  if (fd) {
+    const spec = fd.spec;
     return {
-      path: 'spec.serviceAccount',
+      path: `${fd.path}.serviceAccount`,
       get: () => (typeof spec.serviceAccount === 'string' ? spec.serviceAccount : undefined),
       set: (name) => { spec.serviceAccount = name; },
     };

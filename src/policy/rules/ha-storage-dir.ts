@@ -11,7 +11,8 @@ export const haStorageDir: Rule = {
     const f = t.flink;
     if (!f) return [];
     const ha = effectiveHaType((k) => f.carrier.get(k));
-    if (ha && haKindOf(ha.value) === 'none') return []; // ha-enabled denies this object already
+    const kind = ha ? haKindOf(ha.value) : undefined;
+    if (kind === 'none' || kind === 'unknown') return []; // ha-enabled denies this object already
     const current = f.carrier.get(HA_STORAGE_DIR);
     if (current !== undefined && current.trim() !== '') return [finding('ha-storage-dir', 'passed', `${HA_STORAGE_DIR}: ${current}`)];
     if (!f.complete) return [finding('ha-storage-dir', 'unchecked', `${HA_STORAGE_DIR} not set here; ${f.incompleteReason ?? 'part of the config could not be read'}`)];

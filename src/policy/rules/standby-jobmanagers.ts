@@ -1,7 +1,7 @@
 // standby-jobmanagers: more than one JobManager, in the field the deployment mode uses, so a standby takes over
 // leadership (from the HA ConfigMaps) when the leader dies instead of the cluster waiting for a restart.
 import { NATIVE_JM_REPLICAS } from '../../flink/config-keys.ts';
-import { isRecord } from '../../flink/workload.ts';
+import { flinkSpecOf, isRecord } from '../../flink/workload.ts';
 import { finding, type Rule, type Target } from '../target.ts';
 import type { Finding } from '../types.ts';
 
@@ -17,9 +17,10 @@ export const standbyJobManagers: Rule = {
     if (c.shape === 'flink-config') return nativeConfigReplicas(t);
     if (!draft || !isRecord(draft.spec)) return [];
     const spec = draft.spec;
-    if (c.shape === 'flinkdeployment') {
-      if (!isRecord(spec.jobManager)) spec.jobManager = {};
-      return raise(spec.jobManager as Record<string, unknown>, 'replicas', 'spec.jobManager.replicas', min);
+    const fd = flinkSpecOf(draft, c);
+    if (fd) {
+      if (!isRecord(fd.spec.jobManager)) fd.spec.jobManager = {};
+      return raise(fd.spec.jobManager as Record<string, unknown>, 'replicas', `${fd.path}.jobManager.replicas`, min);
     }
     if (c.shape === 'workload' && c.role === 'jobmanager' && c.controller !== 'Pod' && !c.operatorOwned) {
       if (c.controller === 'Job') return raise(spec, 'parallelism', 'spec.parallelism', min);

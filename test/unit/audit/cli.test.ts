@@ -1,13 +1,13 @@
-// The CLI as CI runs it: a child process, exit codes, stdout/stderr, never a stack trace.
+// The CLI as CI runs it: exit codes, stdout/stderr, never a stack trace; in-process through run(argv, io), and as
+// the real binary where only a process shows it (it must exit with a request to a silent server still open).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const bin = new URL('../../../bin/flink-ha-webhook.mjs', import.meta.url).pathname;
+import { runCli, spawnCli } from '../../support/cli.ts';
 const fixtures = new URL('../../fixtures/audit/cases/', import.meta.url).pathname;
 
 interface Run {
@@ -16,21 +16,15 @@ interface Run {
   stderr: string;
 }
 
-function audit(args: string[], input?: string): Run {
-  const r = spawnSync(process.execPath, [bin, 'audit', ...args], { input, encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+async function audit(args: string[], input?: string): Promise<Run> {
+  const r = await runCli(['audit', ...args], { stdin: input });
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** The same, without blocking the event loop (the test's own servers must keep answering). */
-function auditAsync(args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, [bin, 'audit', ...args]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+/** The real binary, as a child process. */
+async function auditAsync(args: string[]): Promise<Run> {
+  const r = await spawnCli(['audit', ...args]);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 function assertNoStack(r: Run): void {
@@ -40,14 +34,14 @@ function assertNoStack(r: Run): void {
 const unrelated = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: app-settings, namespace: team-a}\ndata: {color: blue}\n';
 
 describe('audit CLI exit codes', () => {
-  it('0 when nothing would be denied', () => {
-    const r = audit(['-'], unrelated);
+  it('0 when nothing would be denied', async () => {
+    const r = await audit(['-'], unrelated);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /1 objects audited: no findings/);
   });
 
-  it('1 when something would be denied (--fail-on deny, the default), with the finding on stdout', () => {
-    const r = audit([join(fixtures, 'ha-configmap-owned.yaml'), '-o', 'json']);
+  it('1 when something would be denied (--fail-on deny, the default), with the finding on stdout', async () => {
+    const r = await audit([join(fixtures, 'ha-configmap-owned.yaml'), '-o', 'json']);
     assert.equal(r.status, 1, r.stderr);
     const report = JSON.parse(r.stdout);
     const owned = report.findings.filter((f: { rule: string }) => f.rule === 'no-owner-reference');
@@ -56,28 +50,28 @@ describe('audit CLI exit codes', () => {
     assert.equal(owned[0].line, 3);
   });
 
-  it('0 for the same input with --fail-on never', () => {
-    assert.equal(audit([join(fixtures, 'ha-configmap-owned.yaml'), '--fail-on', 'never']).status, 0);
+  it('0 for the same input with --fail-on never', async () => {
+    assert.equal((await audit([join(fixtures, 'ha-configmap-owned.yaml'), '--fail-on', 'never'])).status, 0);
   });
 
-  it('2 for an unreadable input, which is named, while the other inputs are still audited', () => {
-    const r = audit(['/nonexistent/manifests', join(fixtures, 'ha-configmap-owned.yaml'), '-o', 'json']);
+  it('2 for an unreadable input, which is named, while the other inputs are still audited', async () => {
+    const r = await audit(['/nonexistent/manifests', join(fixtures, 'ha-configmap-owned.yaml'), '-o', 'json']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /\/nonexistent\/manifests: cannot read: no such file or directory/);
     assert.equal(JSON.parse(r.stdout).findings.some((f: { rule: string }) => f.rule === 'no-owner-reference'), true);
     assertNoStack(r);
   });
 
-  it('2 for a YAML error, with file and line, and the document before it still audited', () => {
-    const r = audit([join(fixtures, 'broken.yaml'), '-o', 'json']);
+  it('2 for a YAML error, with file and line, and the document before it still audited', async () => {
+    const r = await audit([join(fixtures, 'broken.yaml'), '-o', 'json']);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /broken\.yaml:1[23]: YAML syntax error/);
     assert.equal(JSON.parse(r.stdout).summary.objects, 1);
     assertNoStack(r);
   });
 
-  it('2 for a document that is no Kubernetes object (as dry-run), with file and line, the rest still audited', () => {
-    const r = audit(['-', '-o', 'json'], `foo: bar\n---\n${unrelated}`);
+  it('2 for a document that is no Kubernetes object (as dry-run), with file and line, the rest still audited', async () => {
+    const r = await audit(['-', '-o', 'json'], `foo: bar\n---\n${unrelated}`);
     assert.equal(r.status, 2);
     assert.match(r.stderr, /-:1: not a Kubernetes object: no kind/);
     assert.equal(JSON.parse(r.stdout).summary.objects, 1);
@@ -94,8 +88,8 @@ describe('audit CLI exit codes', () => {
     [['--cluster', '--request-timeout', '0'], /--request-timeout must be a positive whole number/],
   ];
   for (const [args, message] of usage) {
-    it(`2 for usage: ${args.join(' ') || '(no arguments)'}`, () => {
-      const r = audit(args);
+    it(`2 for usage: ${args.join(' ') || '(no arguments)'}`, async () => {
+      const r = await audit(args);
       assert.equal(r.status, 2);
       assert.match(r.stderr, message);
       assertNoStack(r);
@@ -138,7 +132,7 @@ describe('audit --cluster when the cluster cannot be asked', () => {
   });
 
   it('3 when the kubeconfig points nowhere, naming the server', async () => {
-    const r = await auditAsync(['--cluster', '--kubeconfig', kubeconfig('nowhere', `https://127.0.0.1:${closedPort}`)]);
+    const r = await audit(['--cluster', '--kubeconfig', kubeconfig('nowhere', `https://127.0.0.1:${closedPort}`)]);
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, new RegExp(`cannot reach https://127.0.0.1:${closedPort} .*ECONNREFUSED`));
     assertNoStack(r);
@@ -152,10 +146,10 @@ describe('audit --cluster when the cluster cannot be asked', () => {
   });
 
   it('2 when the kubeconfig file cannot be read or names an unknown context', async () => {
-    const missing = await auditAsync(['--cluster', '--kubeconfig', join(dir, 'absent')]);
+    const missing = await audit(['--cluster', '--kubeconfig', join(dir, 'absent')]);
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /cannot load kubeconfig .*absent/);
-    const context = await auditAsync(['--cluster', '--kubeconfig', kubeconfig('ctx', 'https://127.0.0.1:1'), '--context', 'prod']);
+    const context = await audit(['--cluster', '--kubeconfig', kubeconfig('ctx', 'https://127.0.0.1:1'), '--context', 'prod']);
     assert.equal(context.status, 2);
     assert.match(context.stderr, /context 'prod' is not in the kubeconfig \(it has: c\)/);
   });

@@ -1,24 +1,23 @@
-// The dry-run command as a user runs it: a child process, real files and stdin, exit codes and messages.
+// The dry-run command as a user runs it: real files and stdin, exit codes and messages; in-process through
+// run(argv, io), and once as the real binary.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
 
-const CLI = join(import.meta.dirname, '..', '..', '..', 'bin', 'flink-ha-webhook.mjs');
+import { runCli, spawnCli } from '../../support/cli.ts';
 const FIX = join(import.meta.dirname, '..', '..', 'fixtures');
 
 function run(args: string[], input?: string, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, 'dry-run', ...args], { input, encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+  return runCli(['dry-run', ...args], { stdin: input, env });
 }
 const withTemplate = { FLINK_HA_STORAGE_DIR_TEMPLATE: 's3://flink-ha/{namespace}/{clusterId}' };
 
 describe('flink-ha-webhook dry-run', () => {
-  it('prints the patched manifests with the rules that fired, exit 0', () => {
-    const r = run([join(FIX, 'upstream', 'basic.yaml')], undefined, withTemplate);
+  it('prints the patched manifests with the rules that fired, exit 0', async () => {
+    const r = await run([join(FIX, 'upstream', 'basic.yaml')], undefined, withTemplate);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^# FlinkDeployment default\/basic-example \(.*basic\.yaml:19\): mutated$/m);
     assert.match(r.stdout, /^# {3}\[ha-enabled\] mutated: set high-availability\.type: kubernetes/m);
@@ -27,8 +26,8 @@ describe('flink-ha-webhook dry-run', () => {
     assert.equal(doc.spec.jobManager.replicas, 2);
   });
 
-  it('-o json gives one element per object with source, patch, object and findings', () => {
-    const r = run([join(FIX, 'upstream'), '-o', 'json'], undefined, withTemplate);
+  it('-o json gives one element per object with source, patch, object and findings', async () => {
+    const r = await run([join(FIX, 'upstream'), '-o', 'json'], undefined, withTemplate);
     const out = JSON.parse(r.stdout) as any[];
     const fd = out.find((e) => e.name === 'basic-example');
     assert.deepEqual(Object.keys(fd).slice(0, 8), ['source', 'kind', 'namespace', 'name', 'allowed', 'patch', 'object', 'findings']);
@@ -46,31 +45,31 @@ describe('flink-ha-webhook dry-run', () => {
     assert.ok(!JSON.stringify(jm.patch).includes('-Dhigh-availability'));
   });
 
-  it('reads Helm output on stdin (-), and -o patch / -o diff show the change', () => {
+  it('reads Helm output on stdin (-), and -o patch / -o diff show the change', async () => {
     const text = `---\n# Source: chart/templates/flink.yaml\n${yaml.dump({ apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', metadata: { name: 'from-helm', namespace: 'streaming' }, spec: { image: 'flink:1.20', flinkVersion: 'v1_20', serviceAccount: 'flink', flinkConfiguration: { 'high-availability.type': 'kubernetes', 'high-availability.storageDir': 's3://x' }, jobManager: { replicas: 1 }, taskManager: {} } })}`;
-    const patch = run(['-', '-o', 'patch'], text);
+    const patch = await run(['-', '-o', 'patch'], text);
     assert.equal(patch.code, 0, patch.stderr);
     assert.match(patch.stdout, /"path": "\/spec\/jobManager\/replicas"/);
-    const diff = run(['-', '-o', 'diff'], text);
+    const diff = await run(['-', '-o', 'diff'], text);
     assert.match(diff.stdout, /^-\s+replicas: 1$/m);
     assert.match(diff.stdout, /^\+\s+replicas: 2$/m);
   });
 
-  it('answers "what if this user deleted that HA ConfigMap?" (exit 1 for a person, 0 for the Flink ServiceAccount)', () => {
+  it('answers "what if this user deleted that HA ConfigMap?" (exit 1 for a person, 0 for the Flink ServiceAccount)', async () => {
     const file = join(FIX, 'flink', 'ha-configmaps.yaml');
-    const person = run([file, '--operation', 'DELETE', '--user', 'alice', '-o', 'json']);
+    const person = await run([file, '--operation', 'DELETE', '--user', 'alice', '-o', 'json']);
     assert.equal(person.code, 1);
     assert.ok((JSON.parse(person.stdout) as any[]).every((e) => !e.allowed && e.object === null));
     assert.match(person.stderr, /DENIED ConfigMap default\/orders-etl-cluster-config-map .*\[protect-ha-configmap\]/);
-    const flink = run([file, '--operation', 'DELETE', '--user', 'system:serviceaccount:default:flink', '--pod', 'orders-etl-jobmanager-0', '-o', 'json']);
+    const flink = await run([file, '--operation', 'DELETE', '--user', 'system:serviceaccount:default:flink', '--pod', 'orders-etl-jobmanager-0', '-o', 'json']);
     assert.equal(flink.code, 0, flink.stderr);
   });
 
-  it('reports a YAML syntax error and an object without kind with file and line, processes the rest, exit 2, no stack trace', () => {
+  it('reports a YAML syntax error and an object without kind with file and line, processes the rest, exit 2, no stack trace', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fhw-dry-'));
     cpSync(join(FIX, 'upstream', 'basic.yaml'), join(dir, 'good.yaml'));
     writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n---\nkind: Deployment\nmetadata: {name: [broken\n---\nfoo: bar\n---\n- a list\n');
-    const r = run([dir, '-o', 'json'], undefined, withTemplate);
+    const r = await run([dir, '-o', 'json'], undefined, withTemplate);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /bad\.yaml:7: YAML syntax error/);
     assert.match(r.stderr, /bad\.yaml:9: not a Kubernetes object: no kind/);
@@ -80,20 +79,28 @@ describe('flink-ha-webhook dry-run', () => {
     assert.deepEqual(out.map((e) => e.name).sort(), ['basic-example', 'ok']);
   });
 
-  it('usage errors exit 2 with a message', () => {
-    const r = run(['--output', 'xml', 'x.yaml']);
+  it('usage errors exit 2 with a message', async () => {
+    const r = await run(['--output', 'xml', 'x.yaml']);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /argument 'xml' is invalid/);
-    const missing = run([join(tmpdir(), 'does-not-exist.yaml')]);
+    const missing = await run([join(tmpdir(), 'does-not-exist.yaml')]);
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /does-not-exist\.yaml: cannot read: no such file or directory/);
   });
 
-  it('a bad config file exits 2 naming the field', () => {
+  it('a bad config file exits 2 naming the field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'fhw-cfg-'));
     writeFileSync(join(dir, 'c.yaml'), 'minJobManagers: zero\n');
-    const r = run([join(FIX, 'upstream', 'basic.yaml'), '--config', join(dir, 'c.yaml')]);
+    const r = await run([join(FIX, 'upstream', 'basic.yaml'), '--config', join(dir, 'c.yaml')]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /minJobManagers: must be integer/);
+  });
+
+  it('runs as the real binary too: compiled bin, stdin, exit code, no stack trace', async () => {
+    const r = await spawnCli(['dry-run', '-', '-o', 'json'], { stdin: 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\nfoo: bar\n' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as any[])[0].name, 'a');
+    assert.match(r.stderr, /-:5: not a Kubernetes object: no kind/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
   });
 });

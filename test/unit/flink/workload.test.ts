@@ -28,7 +28,7 @@ describe('classify', () => {
     ['a custom Flink image recognised by its entrypoint args', withField(fixture('flink/taskmanager-session-deployment.yaml', 'Deployment'), 'spec.template.spec.containers', [{ name: 'tm', image: 'registry.example.com/streaming/engine:7', args: ['taskmanager'] }]), 'standalone taskmanager Deployment session'],
     ['a Flink-labelled Deployment with no readable pod spec', withField(fixture('flink/taskmanager-session-deployment.yaml', 'Deployment'), 'spec.template.spec', 'oops'), 'invalid'],
     ['a Namespace', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'x' } }, 'namespace'],
-    ['a FlinkSessionJob (nothing HA to do)', fixture('upstream/basic-session-deployment-and-job.yaml', 'FlinkSessionJob'), 'other'],
+    ['a FlinkSessionJob (audited against its session cluster, never mutated)', fixture('upstream/basic-session-deployment-and-job.yaml', 'FlinkSessionJob'), 'flink-session-job'],
   ];
   for (const [name, obj, expected] of rows) it(name, () => assert.equal(shapeOf(obj), expected));
 

@@ -43,8 +43,12 @@ describe('standby-jobmanagers', () => {
     assert.match((applyPatch(cm, d).data as Record<string, string>)['config.yaml']!, /kubernetes\.jobmanager\.replicas: '2'/);
   });
 
-  it('denies a replicas field that is not a number', async () => {
+  it('denies a replicas field that is not a number, naming its path, and writes nothing over it', async () => {
     const d = await ask({ object: withField(fdObj(), 'spec.jobManager.replicas', 'two') });
-    assert.deepEqual(actionsOf(d, 'standby-jobmanagers'), ['denied']);
+    assert.equal(d.allowed, false);
+    assert.deepEqual(d.patch, []);
+    const errors = d.findings.filter((f) => f.rule === 'policy-error');
+    assert.equal(errors.length, 1);
+    assert.match(errors[0]!.message, /spec\.jobManager\.replicas must be a whole number; found a string/);
   });
 });

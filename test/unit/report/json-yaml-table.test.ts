@@ -9,7 +9,7 @@ describe('JSON and YAML reports', () => {
   const json = JSON.parse(renderJson(sampleReport()));
 
   it('keep the issue\'s finding shape, every key present', () => {
-    const keys = ['rule', 'action', 'message', 'fix', 'kind', 'namespace', 'name', 'file', 'line', 'clusterId'];
+    const keys = ['rule', 'action', 'message', 'fix', 'kind', 'namespace', 'name', 'file', 'line', 'item', 'clusterId'];
     for (const f of json.findings) assert.deepEqual(Object.keys(f), keys);
     const denied = json.findings[0];
     assert.deepEqual(

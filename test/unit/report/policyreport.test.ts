@@ -1,5 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
 import yaml from 'js-yaml';
 import { renderPolicyReports, toPolicyReports } from '../../../src/report/policyreport.ts';
 import { sampleReport } from './sample-report.ts';
@@ -50,5 +53,50 @@ describe('PolicyReport output', () => {
 
   it('renders multi-document YAML that parses back to the same objects', () => {
     assert.deepEqual(yaml.loadAll(renderPolicyReports(sampleReport(), { now })), reports);
+  });
+});
+
+/** The CRD schemas the API server would check the reports against (test/fixtures/audit/crds/), as Ajv validators. */
+function crdValidators(file: string): Map<string, (doc: unknown) => string[]> {
+  const list = yaml.load(readFileSync(join(import.meta.dirname, '..', '..', 'fixtures', 'audit', 'crds', file), 'utf8')) as { items: Array<{ spec: { group: string; names: { kind: string }; versions: Array<{ name: string; schema: { openAPIV3Schema: object } }> } }> };
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  const out = new Map<string, (doc: unknown) => string[]>();
+  for (const crd of list.items) {
+    for (const v of crd.spec.versions) {
+      const validate = ajv.compile(v.schema.openAPIV3Schema);
+      out.set(`${crd.spec.group}/${v.name} ${crd.spec.names.kind}`, (doc) => (validate(doc) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message ?? ''}`)));
+    }
+  }
+  return out;
+}
+
+describe('PolicyReport output in both report APIs, checked against their CRD schemas', () => {
+  for (const [api, file, kinds] of [
+    ['wgpolicyk8s', 'policyreport-crds.yaml', ['PolicyReport', 'ClusterPolicyReport']],
+    ['openreports', 'openreports-crds.yaml', ['Report', 'ClusterReport']],
+  ] as const) {
+    it(`${api}: every report is valid for its CRD, with the same results`, () => {
+      const validators = crdValidators(file);
+      const docs = toPolicyReports(sampleReport(), { now, api }) as Array<{ apiVersion: string; kind: string; results: unknown[] }>;
+      assert.deepEqual([...new Set(docs.map((d) => d.kind))], kinds);
+      for (const doc of docs) {
+        const validate = validators.get(`${doc.apiVersion} ${doc.kind}`);
+        assert.ok(validate, `no CRD for ${doc.apiVersion} ${doc.kind}`);
+        assert.deepEqual(validate(doc), []);
+      }
+      const results = (d: typeof docs) => d.flatMap((x) => x.results);
+      assert.deepEqual(results(docs), results(toPolicyReports(sampleReport(), { now }) as typeof docs));
+    });
+  }
+
+  it('openreports.io reports name their source once per report', () => {
+    const [first] = toPolicyReports(sampleReport(), { now, api: 'openreports' }) as Array<{ apiVersion: string; source: string }>;
+    assert.equal(first!.apiVersion, 'openreports.io/v1alpha1');
+    assert.equal(first!.source, 'flink-ha-webhook');
+  });
+
+  it('a schema violation is caught (the validators are not vacuous)', () => {
+    const validate = crdValidators('openreports-crds.yaml').get('openreports.io/v1alpha1 Report')!;
+    assert.notDeepEqual(validate({ results: [{ result: 'maybe' }] }), []);
   });
 });

@@ -1,0 +1,43 @@
+// One model of "what we were given", for every offline face: the objects read from files or from an API server,
+// each with its origin, and (for a live read) what else was listed and which lists are complete. sources/ build it;
+// dry-run and audit judge it through one snapshot-backed ClusterView (./cluster-view.ts) and one judge (./judge.ts).
+import type { KubeObject } from '../kube/objects.ts';
+
+/** An object and where it came from: `file` and 1-based `line` (and `item` in a List) for manifests, none for an API server. */
+export interface SnapshotObject {
+  object: KubeObject;
+  file?: string;
+  line?: number;
+  /** The index of the item, for an item of a List document. */
+  item?: number;
+  /** 0-based index of the document in its file. */
+  index?: number;
+}
+
+/**
+ * What a live read adds: the lists it made besides the judged objects, and which of them are complete. Absent
+ * fields were not readable. A folder of manifests has no facts: it says nothing about objects it does not hold.
+ */
+export interface ClusterFacts {
+  namespaces?: KubeObject[];
+  /** `namespace/name` of every ServiceAccount in the scanned namespaces. */
+  serviceAccounts?: Set<string>;
+  /** `namespace/name` -> may it get/list/watch/create/update/delete ConfigMaps in its namespace? */
+  serviceAccountRights?: Map<string, boolean | undefined>;
+  webhookConfigurations?: { mutating: KubeObject[]; validating: KubeObject[] };
+  /** Every Flink workload kind and the HA ConfigMaps could be listed in full, so absence is a fact. */
+  workloadsComplete: boolean;
+}
+
+export interface Snapshot {
+  objects: SnapshotObject[];
+  /** The namespace of objects that name none (kubectl's current namespace). */
+  defaultNamespace: string;
+  /** Live reads only. */
+  facts?: ClusterFacts;
+}
+
+/** The namespace an object lands in: its own, else the snapshot's default; '' for cluster-scoped Namespaces. */
+export function namespaceOf(obj: KubeObject, defaultNamespace: string): string {
+  return obj.kind === 'Namespace' ? '' : (obj.metadata?.namespace ?? defaultNamespace);
+}
