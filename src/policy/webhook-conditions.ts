@@ -64,7 +64,7 @@ export function haConfigMapMatchConditions(config: WebhookConfig): MatchConditio
  * The workloads webhooks' filter: only objects the policy can recognise as Flink reach the webhook. A pod (or a
  * controller's pod template) with a container the policy would take for Flink's: named flink-main-container (the
  * operator's), started with a Flink entrypoint (jobmanager, taskmanager, standalone-job), or of an image matching
- * `imagePatterns`; a ConfigMap carrying a Flink config file; every FlinkDeployment. Labels alone (`app`,
+ * `imagePatterns`; a ConfigMap carrying a Flink config file; every operator resource. Labels alone (`app`,
  * `component`) say nothing: nearly every pod has them.
  */
 export function workloadMatchConditions(config: WebhookConfig): MatchCondition[] {
@@ -77,7 +77,7 @@ export function workloadMatchConditions(config: WebhookConfig): MatchCondition[]
   return [{
     name: 'flink-objects-only',
     expression: [
-      `request.resource.resource == 'flinkdeployments' ||`,
+      `request.resource.resource in ['flinkdeployments', 'flinkbluegreendeployments', 'flinksessionjobs'] ||`,
       `(request.resource.resource == 'configmaps' &&`,
       `  ((has(object.data) && ('flink-conf.yaml' in object.data || 'config.yaml' in object.data)) ||`,
       `   (has(object.metadata.name) && object.metadata.name.startsWith('flink-config')))) ||`,
