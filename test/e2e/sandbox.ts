@@ -1,7 +1,7 @@
 // `npm run sandbox`: the e2e control plane plus the webhook, left running so that a person can kubectl apply
 // Flink manifests and watch what the webhook does, with no cluster of their own. Ctrl-C tears everything down.
 import { join, relative } from 'node:path';
-import { createFlinkNamespace, REPO_ROOT, startE2E } from './harness/index.ts';
+import { createFlinkNamespace, podBoundKubeconfig, REPO_ROOT, startE2E } from './harness/index.ts';
 
 const NAMESPACE = 'flink-demo';
 
@@ -10,6 +10,10 @@ const e2e = await startE2E({
   webhook: { args: process.argv.slice(2) },
 });
 await createFlinkNamespace(e2e.plane, NAMESPACE);
+// Flink's identity as a Flink pod has it: a token of the `flink` ServiceAccount bound to a Pod. With it, the sandbox
+// writes the HA ConfigMaps a cluster `demo` would have (the webhook never sees an owner's writes).
+const flinkKubeconfig = await podBoundKubeconfig(e2e.plane, NAMESPACE, 'flink', 'demo-jobmanager-0');
+await e2e.plane.kubectlOk(['apply', '-n', NAMESPACE, '--server-side', '--field-manager=flink', '-f', join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'ha-configmaps.yaml')], { kubeconfig: flinkKubeconfig });
 const kubeconfig = e2e.plane.kubeconfigPath;
 const kubectl = e2e.plane.binaries.kubectl;
 const fixtures = relative(process.cwd(), join(REPO_ROOT, 'test', 'e2e', 'fixtures')) || '.';
@@ -18,19 +22,22 @@ console.log(`
 flink-ha-webhook sandbox is running.
   API server: ${e2e.plane.server}  (Kubernetes, built from Go modules; no nodes: nothing is scheduled)
   webhook:    ${e2e.webhook.url}   log: ${e2e.webhook.process().logFile}
-  namespace ${NAMESPACE} has the HA ServiceAccount 'flink' and its ConfigMap Role.
+  namespace ${NAMESPACE} has the HA ServiceAccount 'flink', its ConfigMap Role, and the HA ConfigMaps of a
+  cluster 'demo' written as Flink (a pod-bound token of 'flink': FLINK_KUBECONFIG below).
 
   export KUBECONFIG=${kubeconfig}
+  export FLINK_KUBECONFIG=${flinkKubeconfig}
   alias kubectl=${kubectl}
 
 Try:
   kubectl -n ${NAMESPACE} apply -f ${fixtures}/session-cluster.yaml
   kubectl -n ${NAMESPACE} get deployment -o yaml            # what the webhook added
   kubectl -n ${NAMESPACE} apply -f ${fixtures}/flinkdeployment.yaml --dry-run=server -o yaml
-  kubectl -n ${NAMESPACE} create configmap demo-cluster-config-map --from-literal=counter=1
-  kubectl -n ${NAMESPACE} label configmap demo-cluster-config-map type=flink-native-kubernetes app=demo configmap-type=high-availability
   kubectl -n ${NAMESPACE} delete configmap demo-cluster-config-map     # denied: HA state
-  kubectl -n ${NAMESPACE} delete configmap demo-cluster-config-map --as=system:serviceaccount:${NAMESPACE}:flink   # allowed
+  kubectl -n ${NAMESPACE} delete configmap demo-cluster-config-map --as=system:serviceaccount:${NAMESPACE}:flink   # denied: impersonation proves nothing
+  kubectl -n ${NAMESPACE} patch configmap demo-cluster-config-map --type=merge -p '{"data":{"checkpointID-0000000000000000099":"forged"}}'   # denied
+  kubectl -n ${NAMESPACE} get namespace ${NAMESPACE} --show-labels     # flink-ha.io/ha-state=true: its deletion is guarded
+  kubectl --kubeconfig $FLINK_KUBECONFIG -n ${NAMESPACE} delete configmap demo-cluster-config-map   # allowed: Flink's own cleanup
 
 Ctrl-C stops everything.
 `);

@@ -61,7 +61,7 @@ export function orphanedHaState(inv: Inventory): AuditFinding[] {
       message:
         `HA state of Flink cluster '${first.clusterId}' (${state.configMaps.length} ConfigMaps: ${state.configMaps.join(', ')}) has no running cluster in namespace ${first.namespace}; ` +
         `the next cluster started with cluster-id '${first.clusterId}' resumes ${jobs.length > 0 ? jobs.join(', ') : 'it (no jobs recorded)'}`,
-      fix: `Start the cluster again to resume its jobs, or, if it is gone for good, delete its HA state: kubectl -n ${first.namespace} delete configmap -l app=${first.clusterId},configmap-type=high-availability (as the operator or with the release annotation)`,
+      fix: `Start the cluster again to resume its jobs, or, if it is gone for good, delete its HA state: kubectl -n ${first.namespace} delete configmap -l type=flink-native-kubernetes,app=${first.clusterId} (as the operator or with the release annotation; Flink 2.x sets no configmap-type label)`,
       ...findingAt(inv, anchor.item, first.clusterId),
     });
   }
