@@ -6,9 +6,11 @@ import type { WebhookConfig } from '../../config/types.ts';
 import { selectorMatches, type LabelSelector } from '../label-selector.ts';
 import type { Inventory } from '../inventory.ts';
 import type { AuditFinding } from '../types.ts';
+import { haConfigMapMatchConditions, workloadMatchConditions, type MatchCondition } from '../../policy/webhook-conditions.ts';
 
 interface Webhook {
   name: string;
+  matchConditions?: Array<{ name?: string; expression?: string }>;
   failurePolicy?: string;
   namespaceSelector?: LabelSelector;
   objectSelector?: LabelSelector;
@@ -49,6 +51,9 @@ export function webhookCoverage(inv: Inventory, config: WebhookConfig): AuditFin
     return out;
   }
   for (const c of validating) out.push(installed(c, 'ValidatingWebhookConfiguration', clusterWide));
+  for (const [c, kind] of [...mutating.map((m) => [m, 'MutatingWebhookConfiguration'] as const), ...validating.map((v) => [v, 'ValidatingWebhookConfiguration'] as const)]) {
+    out.push(...conditionDrift(c, kind, config, clusterWide));
+  }
 
   const nsLabels = new Map((inv.extras.namespaces ?? []).map((n) => [n.metadata?.name ?? '', n.metadata?.labels ?? {}]));
   for (const ns of haNamespaces) {
@@ -97,4 +102,31 @@ function guardsConfigMapDeletes(w: Webhook): boolean {
   return (w.rules ?? []).some(
     (r) => (r.resources ?? []).some((x) => x === 'configmaps' || x === '*') && (r.operations ?? []).some((o) => o === 'DELETE' || o === '*'),
   );
+}
+
+/**
+ * The installed matchConditions must be what this config generates (src/policy/webhook-conditions.ts): else the API
+ * server skips or sends other writes than the policy expects (an owner renamed in the config but not in the
+ * conditions makes Flink's renewals wait on the webhook, or lets an impostor's writes skip it).
+ */
+function conditionDrift(c: KubeObject, kind: string, config: WebhookConfig, at: (kind: string, name: string) => { kind: string; apiVersion: string; name: string }): AuditFinding[] {
+  const expected: Record<string, MatchCondition[]> = {
+    'ha-configmaps.flink-ha.io': haConfigMapMatchConditions(config),
+    'workloads.flink-ha.io': workloadMatchConditions(config),
+  };
+  const out: AuditFinding[] = [];
+  for (const w of webhooksOf(c)) {
+    const want = expected[w.name];
+    if (!want) continue;
+    const have = (w.matchConditions ?? []).map((m) => ({ name: m.name, expression: m.expression }));
+    if (JSON.stringify(have) === JSON.stringify(want)) continue;
+    out.push({
+      rule: 'webhook-coverage',
+      action: 'warned',
+      message: `the matchConditions of ${w.name} are not what this config generates: the API server skips or sends other writes than the policy expects (owners, marks or image patterns out of step)`,
+      fix: 'Regenerate them from the webhook\'s config: flink-ha-webhook match-conditions --config <the webhook\'s config>, and apply',
+      ...at(kind, c.metadata?.name ?? NAME),
+    });
+  }
+  return out;
 }

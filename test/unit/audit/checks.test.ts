@@ -70,6 +70,17 @@ describe('whole-cluster checks', () => {
       ['webhook-coverage warned Namespace//kube-system', 'webhook-coverage warned Namespace//team-a'],
       { webhookConfigurations: { mutating: [mutatingConfig()], validating: [validatingConfig('Ignore')] } },
     ],
+    [
+      'matchConditions out of step with the config (an owner renamed in one and not the other)',
+      [flinkDeployment('team-a', 'orders'), haConfigMap('team-a', 'orders')],
+      ['webhook-coverage warned ValidatingWebhookConfiguration//flink-ha-webhook'],
+      { webhookConfigurations: { mutating: [mutatingConfig()], validating: [(() => {
+        const c = validatingConfig('Fail');
+        const w = (c.webhooks as Array<{ matchConditions: Array<{ expression: string }> }>)[0]!;
+        w.matchConditions[1]!.expression = w.matchConditions[1]!.expression.replace(":flink'", ":flink-jobs'");
+        return c;
+      })()] } },
+    ],
   ];
   for (const [name, objects, expected, extras] of table) {
     it(name, () => assert.deepEqual(live(objects, extras).sort(), expected.sort()));

@@ -1,6 +1,8 @@
 // Small realistic objects for the audit tests: Flink's HA ConfigMaps as Flink 1.15+ writes them, a FlinkDeployment,
 // standalone JobManagers. Shapes follow /work/shared/FLINK-HA-FACTS.md (labels, names, data keys).
 import type { KubeObject } from '../../../src/kube/objects.ts';
+import { defaultConfig } from '../../../src/config/load.ts';
+import { haConfigMapMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
 
 export const JOB = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
@@ -62,6 +64,7 @@ export function validatingConfig(failurePolicy = 'Fail', excluded = ['kube-syste
         namespaceSelector: { matchExpressions: [{ key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: excluded }] },
         objectSelector: { matchExpressions: [{ key: 'type', operator: 'In', values: ['flink-native-kubernetes'] }] },
         rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'], operations: ['CREATE', 'UPDATE', 'DELETE'] }],
+        matchConditions: haConfigMapMatchConditions(defaultConfig()),
       },
       { name: 'namespaces.flink-ha.io', failurePolicy: 'Fail', rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['DELETE'] }] },
     ],
@@ -73,6 +76,6 @@ export function mutatingConfig(): KubeObject {
     apiVersion: 'admissionregistration.k8s.io/v1',
     kind: 'MutatingWebhookConfiguration',
     metadata: { name: 'flink-ha-webhook' },
-    webhooks: [{ name: 'workloads.flink-ha.io', failurePolicy: 'Ignore', rules: [{ resources: ['pods'], operations: ['CREATE'] }] }],
+    webhooks: [{ name: 'workloads.flink-ha.io', failurePolicy: 'Ignore', rules: [{ resources: ['pods'], operations: ['CREATE'] }], matchConditions: workloadMatchConditions(defaultConfig()) }],
   };
 }
