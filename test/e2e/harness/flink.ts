@@ -10,6 +10,7 @@
 //
 // Every JVM runs in its own process group under the control plane's temp dir, so the control plane's exit hooks
 // and watchdog kill it too when a test throws or the test process dies; stop() kills them in order.
+import { LEADER_ANNOTATION } from '../../../src/flink/ha-configmap.ts';
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
@@ -428,7 +429,8 @@ export async function getConfigMap(plane: ControlPlane, namespace: string, name:
   return r.code === 0 ? (JSON.parse(r.stdout) as ConfigMap) : undefined;
 }
 
-export const LEADER_ANNOTATION = 'control-plane.alpha.kubernetes.io/leader';
+/** fabric8's leader annotation, as the policy knows it. */
+export { LEADER_ANNOTATION };
 
 /** fabric8's ConfigMapLock record (the leader annotation). */
 export interface LeaderRecord {
