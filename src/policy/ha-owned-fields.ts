@@ -25,11 +25,16 @@ export interface OwnedChange {
   change: 'added' | 'removed' | 'changed';
 }
 
+const markKeysCache = new WeakMap<WebhookConfig, HaMarkKeys>();
+
+/** The webhook's own mark keys of a config (worked out once per config: this runs for every label of every review). */
 export function markKeysOf(config: WebhookConfig): HaMarkKeys {
-  return {
-    markLabels: [config.exemptLabel, config.modeLabel],
-    markAnnotations: [config.releaseAnnotation, config.exemptReasonAnnotation],
-  };
+  let keys = markKeysCache.get(config);
+  if (!keys) {
+    keys = { markLabels: [config.exemptLabel, config.modeLabel], markAnnotations: [config.releaseAnnotation, config.exemptReasonAnnotation] };
+    markKeysCache.set(config, keys);
+  }
+  return keys;
 }
 
 /** A label or annotation key a non-owner may not touch on HA state. */
