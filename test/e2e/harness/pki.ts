@@ -1,6 +1,7 @@
 // The control plane's own throw-away PKI: a CA, kube-apiserver's serving cert, an admin client cert in
 // system:masters, and the ServiceAccount token signing key. Made with the openssl CLI (Debian's, always on the
 // machine); EC P-256 keys so that the whole set takes a few tens of milliseconds.
+import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -37,7 +38,9 @@ async function signed(
   await openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`]);
   writeFileSync(join(dir, `${name}.ext`), extensions);
   await openssl(dir, [
-    'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial',
+    // A random serial per certificate: -CAcreateserial shares one ca.srl file between the signings that run in
+    // parallel below, and a half-written ca.srl fails one of them ("a2i_ASN1_INTEGER: short line").
+    'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${randomBytes(16).toString('hex')}`,
     '-days', '2', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`,
   ]);
 }
