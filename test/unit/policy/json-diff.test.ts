@@ -22,8 +22,21 @@ describe('diffJson', () => {
     assert.deepEqual(diffJson({ shared, n: 1 }, { shared, n: 2 }), [{ op: 'replace', path: '/n', value: 2 }]);
   });
 
+  it('names a "__proto__" key like any other (a valid ConfigMap data key)', () => {
+    const before = JSON.parse('{"data":{"__proto__":"a"}}') as unknown;
+    const after = JSON.parse('{"data":{"__proto__":"b","x":"c"}}') as unknown;
+    assert.deepEqual(diffJson(before, after), [
+      { op: 'replace', path: '/data/__proto__', value: 'b' },
+      { op: 'add', path: '/data/x', value: 'c' },
+    ]);
+  });
+
+  // fast-json-patch, the oracle here, refuses (and cannot represent) a "__proto__" key, so those documents are left
+  // to the row above; the API server applies such a patch as plain JSON.
+  const jsonWithoutProto = fc.jsonValue().filter((v) => !JSON.stringify(v).includes('"__proto__"'));
+
   it('applied with fast-json-patch, turns any JSON document into any other', () => {
-    fc.assert(fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+    fc.assert(fc.property(jsonWithoutProto, jsonWithoutProto, (a, b) => {
       const before = { doc: a };
       const after = { doc: b };
       const patched = jsonPatch.applyPatch(structuredClone(before), diffJson(before, after), true, false).newDocument;
