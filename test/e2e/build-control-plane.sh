@@ -34,7 +34,7 @@ if have_all; then echo "$out"; exit 0; fi
 log="$out/build.log"
 start=$(date +%s)
 echo "build-control-plane: building ${binaries[*]} ($k8s_version, etcd $etcd_version) into $out" >&2
-echo "build-control-plane: the first build takes 10-15 minutes on 2 cores; log: $log" >&2
+echo "build-control-plane: the first build takes about 17 minutes on 2 cores; log: $log" >&2
 
 # -mod=mod: the go.sum files are committed, but a missing entry should be fetched, not fail the run.
 export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false"
