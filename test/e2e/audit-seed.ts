@@ -3,6 +3,8 @@
 import type { KubeObject } from '../../src/kube/objects.ts';
 
 const JOB = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+/** Stands for the uid of an owner created with the seed: replaced by the live uid before the dependent is created. */
+export const OWNER_UID_FROM_CLUSTER = 'owner-uid-from-cluster';
 const ha = { 'high-availability.type': 'kubernetes' };
 
 export function flinkDeployment(namespace: string, name: string, opts: { replicas?: number; serviceAccount?: string; config?: Record<string, string>; labels?: Record<string, string>; annotations?: Record<string, string> } = {}): KubeObject {
@@ -82,10 +84,12 @@ export const SEED: Record<string, KubeObject[]> = {
   'team-bi': [standaloneJobManager('team-bi', 'analytics-blue', 'analytics'), standaloneJobManager('team-bi', 'analytics-green', 'analytics'), ...haState('team-bi', 'analytics')],
   // HA state of a cluster that was deleted: the next cluster named "old" resumes job a1b2... at checkpoint 12.
   'team-c': haState('team-c', 'old', [11, 12]),
-  // An HA ConfigMap that a tool gave an ownerReference.
+  // An HA ConfigMap that a tool gave an ownerReference (to its release record). The owner must exist: the garbage
+  // collector deletes a dependent whose owner is gone. The audit test fills in the owner's uid once it is created.
   'team-pay': [
     flinkDeployment('team-pay', 'payments'),
-    ...haState('team-pay', 'payments', [7], { ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'payments-jobmanager', uid: '2f1c3c5e-4a57-4b0e-9d1e-1f0d2c1b5a77' }] }),
+    { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'payments-release', namespace: 'team-pay' }, data: { release: 'payments-1' } },
+    ...haState('team-pay', 'payments', [7], { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'payments-release', uid: OWNER_UID_FROM_CLUSTER }] }),
   ],
   // A ServiceAccount without ConfigMap rights, and one that does not exist.
   'team-d': [

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFlinkNamespace, registerWebhooks, REPO_ROOT, startControlPlane, startWebhook, type ControlPlane, type Webhook } from './harness/index.ts';
-import { SEED } from './audit-seed.ts';
+import { OWNER_UID_FROM_CLUSTER, SEED } from './audit-seed.ts';
 
 const bin = join(REPO_ROOT, 'bin', 'flink-ha-webhook.mjs');
 
@@ -74,7 +74,20 @@ describe('audit --cluster against a real API server', () => {
     plane = await startControlPlane();
     for (const [namespace, objects] of Object.entries(SEED)) {
       await createFlinkNamespace(plane, namespace);
-      await plane.kubectlOk(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }) });
+      // Owners first, then what they own with their live uids (the garbage collector deletes a dependent whose
+      // owner's uid does not exist).
+      const owned = objects.filter((o) => (o.metadata?.ownerReferences ?? []).length > 0);
+      const create = (items: unknown[]) => plane.kubectlOk(['create', '-f', '-'], { input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items }) });
+      await create(objects.filter((o) => !owned.includes(o)));
+      if (owned.length === 0) continue;
+      await create(await Promise.all(owned.map(async (o) => {
+        const ownerReferences = await Promise.all((o.metadata?.ownerReferences ?? []).map(async (ref) => {
+          if (ref.uid !== OWNER_UID_FROM_CLUSTER) return ref;
+          const uid = await plane.kubectlOk(['get', ref.kind, ref.name, '-n', namespace, '-o', 'jsonpath={.metadata.uid}']);
+          return { ...ref, uid };
+        }));
+        return { ...o, metadata: { ...o.metadata, ownerReferences } };
+      })));
     }
     // The webhook is installed after seeding: it would (rightly) refuse the ownerReference the seed needs.
     webhook = await startWebhook(plane);

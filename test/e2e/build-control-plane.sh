@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Builds kube-apiserver, kubectl and etcd for the e2e tests from the Go module proxy, once, into
-# ${FLINK_HA_CACHE:-~/.cache/flink-ha-webhook}/k8s-<version>/ (outside the repo: the binaries are
-# ~250 MB). Idempotent: exits at once when all three binaries are present. A lock file keeps two
-# runs (two test files, a test and the sandbox) from building at the same time; the loser waits
-# and then finds the binaries. Progress goes to stderr, the full log to build.log in the cache.
-# Prints the cache directory on stdout.
+# Builds kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kubectl and etcd for the e2e
+# tests from the Go module proxy, once, into ${FLINK_HA_CACHE:-~/.cache/flink-ha-webhook}/k8s-<version>/
+# (outside the repo: the binaries are ~600 MB). Idempotent: exits at once when all six binaries are
+# present. A lock file keeps two runs (two test files, a test and the sandbox) from building at the
+# same time; the loser waits and then finds the binaries. Progress goes to stderr, the full log to
+# build.log in the cache. Prints the cache directory on stdout.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -14,7 +14,11 @@ etcd_version="$(awk '$1 == "go.etcd.io/etcd/server/v3" && $2 ~ /^v/ {print $2; e
 cache_root="${FLINK_HA_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/flink-ha-webhook}"
 out="$cache_root/k8s-$k8s_version-etcd-$etcd_version"
 
-have_all() { [[ -x "$out/kube-apiserver" && -x "$out/kubectl" && -x "$out/etcd" ]]; }
+binaries=(etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet)
+have_all() {
+  local b
+  for b in "${binaries[@]}"; do [[ -x "$out/$b" ]] || return 1; done
+}
 
 if have_all; then echo "$out"; exit 0; fi
 
@@ -29,8 +33,8 @@ if have_all; then echo "$out"; exit 0; fi
 
 log="$out/build.log"
 start=$(date +%s)
-echo "build-control-plane: building kube-apiserver, kubectl $k8s_version and etcd $etcd_version into $out" >&2
-echo "build-control-plane: the first build takes several minutes on 2 cores; log: $log" >&2
+echo "build-control-plane: building ${binaries[*]} ($k8s_version, etcd $etcd_version) into $out" >&2
+echo "build-control-plane: the first build takes about 17 minutes on 2 cores; log: $log" >&2
 
 # -mod=mod: the go.sum files are committed, but a missing entry should be fetched, not fail the run.
 export CGO_ENABLED=0 GOFLAGS="-mod=mod -buildvcs=false"
@@ -60,6 +64,11 @@ step() { # name, module dir, package, extra ldflags
 step etcd etcd go.etcd.io/etcd/server/v3 "-s -w"
 step kube-apiserver k8s k8s.io/kubernetes/cmd/kube-apiserver "$ldflags"
 step kubectl k8s k8s.io/kubernetes/cmd/kubectl "$ldflags"
+# The controllers the guards exist for (garbage collector, namespace controller) and the scheduler; the kubelet
+# is built here too (a real node needs it), last because it is the slowest (~4 min with a warm build cache).
+step kube-controller-manager k8s k8s.io/kubernetes/cmd/kube-controller-manager "$ldflags"
+step kube-scheduler k8s k8s.io/kubernetes/cmd/kube-scheduler "$ldflags"
+step kubelet k8s k8s.io/kubernetes/cmd/kubelet "$ldflags"
 
 echo "build-control-plane: done in $(( $(date +%s) - start ))s" | tee -a "$log" >&2
 echo "$out"

@@ -72,6 +72,13 @@ describe('faults: the webhook down or restarting', () => {
       // The webhook's own namespace is excluded, so uninstalling never waits on the webhook it removes.
       const own = await e2e.plane.kubectl(['delete', 'namespace', 'flink-ha-webhook', '--wait=false']);
       assert.equal(own.code, 0, own.stderr);
+      // The namespace controller really removes it, and with it the Lease of the webhook's namespace labeler:
+      // install it again, as after an uninstall, so that the rest of the file runs against an installed webhook.
+      await waitFor('the namespace flink-ha-webhook to be gone', async () => {
+        const r = await e2e.plane.kubectl(['get', 'namespace', 'flink-ha-webhook']);
+        return /NotFound/.test(r.stderr) ? true : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 300 });
+      await e2e.plane.kubectlOk(['create', 'namespace', 'flink-ha-webhook']);
       // Fail open: a Flink workload is admitted as it is (the mutation catches up on its next update).
       const workload = await kubectl(['apply', '--dry-run=server', '-f', SESSION]);
       assert.equal(workload.code, 0, workload.stderr);

@@ -56,8 +56,8 @@ describe('attacks on HA state by non-owners, through the real API server', () =>
     // mallory: the built-in `edit` role in the namespace (which includes impersonating ServiceAccounts and
     // minting their tokens); as a ServiceAccount so that she has credentials of her own.
     await plane.kubectlOk(['create', 'serviceaccount', 'mallory', '-n', NS]);
-    // `edit` is an aggregated role and this control plane runs no aggregation controller: bind the roles it
-    // aggregates (the rules a real cluster's `edit` holds).
+    // `edit` is an aggregated role: bind the roles it aggregates (the rules a real cluster's `edit` holds), which
+    // do not depend on the aggregation controller having folded them into `edit` yet.
     await plane.kubectlOk(['create', 'rolebinding', 'mallory-edit', '-n', NS, '--clusterrole=system:aggregate-to-edit', `--serviceaccount=${NS}:mallory`]);
     await plane.kubectlOk(['create', 'rolebinding', 'mallory-view', '-n', NS, '--clusterrole=system:aggregate-to-view', `--serviceaccount=${NS}:mallory`]);
     // A user (not a ServiceAccount) whose name extends the Flink ServiceAccount's, with ConfigMap rights.

@@ -20,7 +20,7 @@ const fixtures = relative(process.cwd(), join(REPO_ROOT, 'test', 'e2e', 'fixture
 
 console.log(`
 flink-ha-webhook sandbox is running.
-  API server: ${e2e.plane.server}  (Kubernetes, built from Go modules; no nodes: nothing is scheduled)
+  API server: ${e2e.plane.server}  (Kubernetes, built from Go modules; controllers and scheduler, no nodes: Pods stay Pending)
   webhook:    ${e2e.webhook.url}   log: ${e2e.webhook.process().logFile}
   namespace ${NAMESPACE} has the HA ServiceAccount 'flink', its ConfigMap Role, and the HA ConfigMaps of a
   cluster 'demo' written as Flink (a pod-bound token of 'flink': FLINK_KUBECONFIG below).

@@ -1,4 +1,4 @@
-// kube-apiserver, kubectl and etcd for the e2e tests: built from the Go modules in test/e2e/k8s and
+// etcd and Kubernetes' own binaries for the e2e tests: built from the Go modules in test/e2e/k8s and
 // test/e2e/etcd by build-control-plane.sh, once per version, into a cache outside the repo. A fresh machine
 // builds them here (several minutes, progress on stderr); every later run finds them at once.
 import { spawn } from 'node:child_process';
@@ -7,6 +7,10 @@ import { join } from 'node:path';
 export interface Binaries {
   dir: string;
   kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  /** Built for a real node; no control plane runs it by itself. */
+  kubelet: string;
   kubectl: string;
   etcd: string;
 }
@@ -31,6 +35,9 @@ export function ensureBinaries(): Promise<Binaries> {
       resolve({
         dir,
         kubeApiserver: join(dir, 'kube-apiserver'),
+        kubeControllerManager: join(dir, 'kube-controller-manager'),
+        kubeScheduler: join(dir, 'kube-scheduler'),
+        kubelet: join(dir, 'kubelet'),
         kubectl: join(dir, 'kubectl'),
         etcd: join(dir, 'etcd'),
       });

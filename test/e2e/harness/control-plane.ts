@@ -1,5 +1,6 @@
 // etcd + kube-apiserver on free loopback ports with their own PKI, RBAC on, the ServiceAccount admission plugin
-// on, an admin kubeconfig, and the Flink operator's CRDs installed. No controller-manager and no kubelet.
+// on, an admin kubeconfig, kube-controller-manager and kube-scheduler, and the Flink operator's CRDs installed.
+// No node: Pods are created and stay Pending.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
@@ -9,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ensureBinaries, type Binaries } from './binaries.ts';
+import { startControllers, waitForControllers } from './controllers.ts';
 import { adminKubeconfig, makePki, type Pki } from './pki.ts';
 import {
   childEnv,
@@ -57,6 +59,8 @@ export interface ControlPlane {
   get(path: string): Promise<string>;
   etcd: Managed;
   apiserver: Managed;
+  controllerManager: Managed;
+  scheduler: Managed;
   stop(): Promise<void>;
 }
 
@@ -173,6 +177,8 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       timeoutMs: 90_000,
     });
 
+    const controllers = startControllers({ binaries, dir, pki, server }, started);
+
     const kubeConfig = new KubeConfig();
     kubeConfig.loadFromFile(kubeconfigPath);
     const kubectl = (args: string[], opts: KubectlOptions = {}) => runKubectl(binaries.kubectl, kubeconfigPath, args, opts);
@@ -182,9 +188,13 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
       return r.stdout;
     };
     const plane: ControlPlane = {
-      binaries, dir, server, kubeconfigPath, pki, kubeConfig, kubectl, kubectlOk, get, etcd, apiserver, stop,
+      binaries, dir, server, kubeconfigPath, pki, kubeConfig, kubectl, kubectlOk, get, etcd, apiserver, stop, ...controllers,
     };
-    if (options.crds !== false) await installCrds(plane);
+    // The controllers start up while the CRDs are installed: together they take no longer than the CRDs alone.
+    await Promise.all([
+      waitForControllers(controllers, get),
+      options.crds !== false ? installCrds(plane) : undefined,
+    ]);
     return plane;
   } catch (err) {
     await stop();

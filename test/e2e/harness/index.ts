@@ -3,13 +3,16 @@
 //
 // API
 //   startControlPlane(opts?)        etcd + kube-apiserver on free loopback ports, own PKI, admin kubeconfig,
-//                                   RBAC, ServiceAccount admission, FlinkDeployment/FlinkSessionJob CRDs.
-//                                   Builds the binaries first if the cache lacks them (see build-control-plane.sh).
+//                                   RBAC, ServiceAccount admission, kube-controller-manager (every controller as
+//                                   its own ServiceAccount) and kube-scheduler, FlinkDeployment/FlinkSessionJob
+//                                   CRDs. No node: Pods stay Pending. Builds the binaries first if the cache
+//                                   lacks them (see build-control-plane.sh).
 //     .kubeconfigPath, .server      for any client; .kubeConfig is the admin's client-node KubeConfig
 //     .kubectl(args, {as, input})   the real kubectl (same Kubernetes version); {code, stdout, stderr}, no throw
 //     .kubectlOk(args, opts)        the same, throws on a non-zero exit; returns stdout
 //     .get(path)                    GET as admin (e.g. '/metrics')
-//     .stop()                       kills etcd and kube-apiserver (whole process groups), removes the temp dir
+//     .stop()                       kills the scheduler, controller-manager, apiserver and etcd (whole process
+//                                   groups), removes the temp dir
 //   startWebhook(plane, {configFile?, args?})  (configFile defaults to test/e2e/fixtures/webhook-config.yaml)
 //                                   `node bin/flink-ha-webhook.mjs serve` on 127.0.0.1:<free port>, dev certs in
 //                                   <plane.dir>/webhook-certs; waits for /readyz. .stop() / .start() (same port
@@ -18,12 +21,14 @@
 //                                   (url + caBundle); returns once the API server calls the webhook
 //   startE2E(opts?)                 all three; .stop() tears everything down
 //   serviceAccount(ns, name)        'system:serviceaccount:<ns>:<name>', for kubectl's `as`
-//   createFlinkNamespace(plane, ns) a namespace with the `default` and `flink` ServiceAccounts and flink's
-//                                   HA ConfigMap Role (also bound to the operator's `flink-operator`)
+//   createFlinkNamespace(plane, ns) a namespace with the `flink` ServiceAccount and flink's HA ConfigMap Role
+//                                   (also bound to the operator's `flink-operator`); returns once the
+//                                   controller-manager has made its `default` ServiceAccount
 //
 // Teardown: every child runs in its own process group and is killed with it by stop(), by an exit/signal hook
 // when the test process ends, and by a watchdog shell when the test process is killed outright.
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.ts';
+import { waitFor } from './processes.ts';
 import { registerWebhooks, startWebhook, type Webhook, type WebhookOptions } from './webhook.ts';
 
 export { startControlPlane, freePort, sharedDir, REPO_ROOT } from './control-plane.ts';
@@ -72,9 +77,10 @@ export function serviceAccount(namespace: string, name: string): string {
 }
 
 /**
- * A namespace as a Flink cluster needs it: the `default` ServiceAccount (there is no controller-manager to make
- * it), the HA ServiceAccount `flink` and a Role letting it do what Flink's HA services do with ConfigMaps. The operator's
- * ServiceAccount (`flink-operator` in `operatorNamespace`) gets the same Role here.
+ * A namespace as a Flink cluster needs it: the HA ServiceAccount `flink` and a Role letting it do what Flink's HA
+ * services do with ConfigMaps. The operator's ServiceAccount (`flink-operator` in `operatorNamespace`) gets the
+ * same Role here. Returns once the controller-manager has made the namespace's `default` ServiceAccount: until
+ * then the ServiceAccount admission plugin rejects every Pod that names none, before any webhook sees it.
  */
 export async function createFlinkNamespace(
   plane: ControlPlane,
@@ -83,9 +89,6 @@ export async function createFlinkNamespace(
 ): Promise<void> {
   const objects = [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: namespace, labels } },
-    // `default` is what the controller-manager would create in every namespace: without it the ServiceAccount
-    // admission plugin rejects every Pod that names no ServiceAccount before any webhook sees it.
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'flink', namespace } },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
@@ -113,4 +116,8 @@ export async function createFlinkNamespace(
   await plane.kubectlOk(['apply', '--server-side', '--field-manager=flink-ha-e2e', '-f', '-'], {
     input: JSON.stringify({ apiVersion: 'v1', kind: 'List', items: objects }),
   });
+  await waitFor(`the default ServiceAccount of namespace ${namespace}`, async () => {
+    await plane.get(`/api/v1/namespaces/${namespace}/serviceaccounts/default`);
+    return true;
+  }, { alive: plane.controllerManager, timeoutMs: 30_000 });
 }

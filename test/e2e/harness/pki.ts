@@ -1,5 +1,5 @@
-// The control plane's own throw-away PKI: a CA, kube-apiserver's serving cert, an admin client cert in
-// system:masters, and the ServiceAccount token signing key. Made with the openssl CLI (Debian's, always on the
+// The control plane's own throw-away PKI: a CA, kube-apiserver's serving cert, client certs for the admin (in
+// system:masters), kube-controller-manager and kube-scheduler, and the ServiceAccount token signing key. Made with the openssl CLI (Debian's, always on the
 // machine); EC P-256 keys so that the whole set takes a few tens of milliseconds.
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
@@ -16,6 +16,12 @@ export interface Pki {
   serverKey: string;
   adminCert: string;
   adminKey: string;
+  /** CN system:kube-controller-manager: the user the bootstrap RBAC policy grants the controllers' rights. */
+  controllerManagerCert: string;
+  controllerManagerKey: string;
+  /** CN system:kube-scheduler, likewise. */
+  schedulerCert: string;
+  schedulerKey: string;
   saKey: string;
   saPub: string;
 }
@@ -45,6 +51,8 @@ async function signed(
   ]);
 }
 
+const clientExtensions = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth'].join('\n');
+
 /** Creates the PKI in `dir` and returns the paths. */
 export async function makePki(dir: string): Promise<Pki> {
   await ecKey(dir, 'ca.key');
@@ -69,8 +77,10 @@ export async function makePki(dir: string): Promise<Pki> {
       dir,
       'admin',
       '/O=system:masters/CN=e2e-admin',
-      ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth'].join('\n'),
+      clientExtensions,
     ),
+    signed(dir, 'controller-manager', '/CN=system:kube-controller-manager', clientExtensions),
+    signed(dir, 'scheduler', '/CN=system:kube-scheduler', clientExtensions),
     ecKey(dir, 'sa.key').then(() => openssl(dir, ['pkey', '-in', 'sa.key', '-pubout', '-out', 'sa.pub'])),
   ]);
   return {
@@ -80,6 +90,10 @@ export async function makePki(dir: string): Promise<Pki> {
     serverKey: join(dir, 'apiserver.key'),
     adminCert: join(dir, 'admin.crt'),
     adminKey: join(dir, 'admin.key'),
+    controllerManagerCert: join(dir, 'controller-manager.crt'),
+    controllerManagerKey: join(dir, 'controller-manager.key'),
+    schedulerCert: join(dir, 'scheduler.crt'),
+    schedulerKey: join(dir, 'scheduler.key'),
     saKey: join(dir, 'sa.key'),
     saPub: join(dir, 'sa.pub'),
   };
@@ -87,6 +101,11 @@ export async function makePki(dir: string): Promise<Pki> {
 
 /** A kubeconfig for the admin, with everything inline so that it works from any directory. */
 export function adminKubeconfig(pki: Pki, server: string): string {
+  return clientCertKubeconfig(pki, server, 'e2e-admin', pki.adminCert, pki.adminKey);
+}
+
+/** A kubeconfig that authenticates with a client certificate of this PKI, everything inline. */
+export function clientCertKubeconfig(pki: Pki, server: string, user: string, cert: string, key: string): string {
   const b64 = (file: string) => readFileSync(file).toString('base64');
   return [
     'apiVersion: v1',
@@ -97,15 +116,15 @@ export function adminKubeconfig(pki: Pki, server: string): string {
     `    server: ${server}`,
     `    certificate-authority-data: ${b64(pki.caCert)}`,
     'users:',
-    '- name: e2e-admin',
+    `- name: ${user}`,
     '  user:',
-    `    client-certificate-data: ${b64(pki.adminCert)}`,
-    `    client-key-data: ${b64(pki.adminKey)}`,
+    `    client-certificate-data: ${b64(cert)}`,
+    `    client-key-data: ${b64(key)}`,
     'contexts:',
     '- name: flink-ha-e2e',
     '  context:',
     '    cluster: flink-ha-e2e',
-    '    user: e2e-admin',
+    `    user: ${user}`,
     '    namespace: default',
     'current-context: flink-ha-e2e',
     '',

@@ -3,5 +3,5 @@
 import { startControlPlane } from '../harness/index.ts';
 
 const plane = await startControlPlane({ crds: false });
-console.log(JSON.stringify({ pids: [plane.etcd.pid, plane.apiserver.pid], dir: plane.dir }));
+console.log(JSON.stringify({ pids: [plane.etcd.pid, plane.apiserver.pid, plane.controllerManager.pid, plane.scheduler.pid], dir: plane.dir }));
 setInterval(() => undefined, 60_000);
