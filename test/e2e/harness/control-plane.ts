@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ensureBinaries, type Binaries } from './binaries.ts';
+import { apiServerNodeFlags, authorizationModes, blackholeServiceCidr } from './node-apiserver.ts';
 import { adminKubeconfig, makePki, type Pki } from './pki.ts';
 import {
   childEnv,
@@ -57,6 +58,8 @@ export interface ControlPlane {
   get(path: string): Promise<string>;
   etcd: Managed;
   apiserver: Managed;
+  /** Started with `node: true`: a kubelet may join (startNode in node.ts). */
+  node: boolean;
   stop(): Promise<void>;
 }
 
@@ -90,6 +93,9 @@ const CRDS = ['flinkdeployments.flink.apache.org-v1.yml', 'flinksessionjobs.flin
 export interface ControlPlaneOptions {
   /** Install the FlinkDeployment and FlinkSessionJob CRDs (default true). */
   crds?: boolean;
+  /** Ready for a real node (node.ts): Node authorization, NodeRestriction, kubelet client and CA flags,
+   * aggregator routing, and a blackhole route for the service CIDR for as long as the control plane lives. */
+  node?: boolean;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -104,6 +110,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     untrackDir(dir);
   };
   try {
+    if (options.node) blackholeServiceCidr(dir);
     const pki = await makePki(dir);
     const [etcdPort, peerPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
@@ -144,7 +151,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--tls-cert-file=${pki.serverCert}`,
         `--tls-private-key-file=${pki.serverKey}`,
         `--client-ca-file=${pki.caCert}`,
-        '--authorization-mode=RBAC',
+        `--authorization-mode=${authorizationModes(options.node === true)}`,
         '--service-account-issuer=https://kubernetes.default.svc',
         `--service-account-key-file=${pki.saPub}`,
         `--service-account-signing-key-file=${pki.saKey}`,
@@ -156,6 +163,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         // No kubelets, no nodes: skip the endpoint reconciler's lease churn.
         '--endpoint-reconciler-type=none',
         '--v=1',
+        ...(options.node ? apiServerNodeFlags(pki) : []),
       ],
       { dir },
     );
@@ -183,6 +191,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     };
     const plane: ControlPlane = {
       binaries, dir, server, kubeconfigPath, pki, kubeConfig, kubectl, kubectlOk, get, etcd, apiserver, stop,
+      node: options.node === true,
     };
     if (options.crds !== false) await installCrds(plane);
     return plane;
