@@ -2,7 +2,9 @@
 // archives run, logs/exec work, Pods reach the API server at 10.0.0.1:443, pulls never leave, teardown is total.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startControlPlane, type ControlPlane } from './harness/index.ts';
 import { localImages, NODE_BRIDGE, startNode, type LocalImages, type NodeInternals } from './harness/node.ts';
@@ -116,6 +118,26 @@ describe('a real node', { timeout: 300_000 }, () => {
     timings.rssKubeletKb = rssKb(node.kubelet.pid);
     timings.rssContainerdKb = rssKb(node.containerd.pid);
     timings.rssApiserverKb = rssKb(plane.apiserver.pid);
+  });
+
+  it('imports an archive named the way buildah and skopeo name it (org.opencontainers.image.ref.name only)', async () => {
+    // The webhook's image comes from `buildah push ... oci-archive:`, whose index.json has no
+    // io.containerd.image.name and no platform: rewrite the busybox archive that way.
+    const work = mkdtempSync(join(tmpdir(), 'flink-ha-refname-'));
+    try {
+      sh('tar', ['-xf', images.busybox.archive, '-C', work]);
+      const index = JSON.parse(readFileSync(join(work, 'index.json'), 'utf8'));
+      const name = 'flink-ha-e2e.local/refname-only:test';
+      index.manifests = index.manifests.map((m: any) => ({
+        mediaType: m.mediaType, digest: m.digest, size: m.size, annotations: { 'org.opencontainers.image.ref.name': name },
+      }));
+      writeFileSync(join(work, 'index.json'), JSON.stringify(index));
+      sh('tar', ['-cf', join(work, 'image.tar'), '-C', work, 'index.json', 'oci-layout', 'blobs']);
+      await node.importImage(join(work, 'image.tar'));
+      assert.ok((await node.ctr(['images', 'ls', '-q'])).split('\n').includes(name));
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
   });
 
   it('lets a Pod reach the API server the in-cluster way: 10.0.0.1:443 with its ServiceAccount token', async () => {

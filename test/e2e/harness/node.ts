@@ -105,6 +105,26 @@ async function checkPrerequisites(plane: ControlPlane): Promise<string> {
   return kubelet;
 }
 
+/**
+ * The image names an OCI archive's index.json gives: `io.containerd.image.name` (what our build-images.sh and
+ * containerd write), else a full reference in `org.opencontainers.image.ref.name` (what `buildah push
+ * oci-archive:` and skopeo write).
+ */
+async function imageNamesOf(archive: string): Promise<string[]> {
+  let text: string;
+  try {
+    text = (await run('tar', ['-xOf', archive, '--wildcards', '--no-anchored', 'index.json'], { maxBuffer: 16 << 20 })).stdout;
+  } catch (err) {
+    throw new Error(`${archive} is not an OCI archive with an index.json`, { cause: err });
+  }
+  const index = JSON.parse(text) as { manifests?: { annotations?: Record<string, string> }[] };
+  const names = (index.manifests ?? [])
+    .map((m) => m.annotations?.['io.containerd.image.name'] ?? m.annotations?.['org.opencontainers.image.ref.name'])
+    .filter((n): n is string => n !== undefined && n.includes('/'));
+  if (names.length === 0) throw new Error(`${archive}: index.json names no image (io.containerd.image.name or a full org.opencontainers.image.ref.name)`);
+  return names;
+}
+
 function sh(command: string, args: string[]): void {
   execFileSync(command, args, { stdio: ['ignore', 'ignore', 'pipe'] });
 }
@@ -321,10 +341,17 @@ export async function startNode(plane: ControlPlane, options: NodeOptions = {}):
       timeoutMs: 30_000,
     });
     const importImage = async (archive: string) => {
+      const names = await imageNamesOf(archive);
       try {
         await ctr(['images', 'import', '--snapshotter', 'overlayfs', archive]);
       } catch (err) {
         throw new Error(`ctr images import ${archive} failed: ${(err as { stderr?: string }).stderr ?? String(err)}`, { cause: err });
+      }
+      // What the CRI (and so a Pod's `image:`) will find: every name the index gives must now be listed.
+      const listed = new Set((await ctr(['images', 'ls', '-q'])).split('\n'));
+      const missing = names.filter((n) => !listed.has(n));
+      if (missing.length > 0) {
+        throw new Error(`${archive} imported, but not as ${missing.join(', ')} (containerd lists: ${[...listed].join(' ')})`);
       }
     };
     await importImage(pause.archive);
