@@ -1,7 +1,7 @@
 // A real node (kubelet + containerd + runc + CNI bridge) joined to the e2e control plane: Pods from local OCI
 // archives run, logs/exec work, Pods reach the API server at 10.0.0.1:443, pulls never leave, teardown is total.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,9 @@ import { startControlPlane, type ControlPlane } from './harness/index.ts';
 import { localImages, NODE_BRIDGE, startNode, type LocalImages, type NodeInternals } from './harness/node.ts';
 
 const NS = 'node-e2e';
+/** The machine before any node ran: teardown must put these back. */
+const IP_FORWARD_BEFORE = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
+const RUN_CONTAINERD_BEFORE = existsSync('/run/containerd');
 const EGRESS_CHAIN = 'FLINKHA-EGRESS';
 /** FORWARD may not jump to a chain with a cgroup match (that match is for locally made packets). */
 const EGRESS_FORWARD_CHAIN = 'FLINKHA-EGRESS-FWD';
@@ -63,14 +66,41 @@ function egressCounts(cmd: 'iptables' | 'ip6tables', chain: string): Record<stri
   return counts;
 }
 
+/** What a node may leave outside its temp dir, checked after its control plane and the node are gone. */
+function assertNothingLeft(dir: string, pids: number[]): void {
+  assert.throws(() => sh('ip', ['link', 'show', NODE_BRIDGE]), 'bridge removed');
+  assert.equal(sh('ip', ['route', 'show', '10.0.0.0/24']).trim(), '', 'blackhole route removed with the control plane');
+  for (const cmd of ['iptables-save', 'ip6tables-save']) {
+    assert.doesNotMatch(sh(cmd, []), /FLINKHA-|KUBE-FIREWALL|KUBE-KUBELET-CANARY|KUBE-IPTABLES-HINT/, `${cmd}: chains removed`);
+  }
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(dir), 'no mount under the node dir');
+  assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes('/run/netns/cni-'), 'no Pod network namespace');
+  for (const controller of readdirSync('/sys/fs/cgroup')) {
+    const left = readdirSync(`/sys/fs/cgroup/${controller}`).filter((e) => /^(kubepods|k8s\.io|flink-ha-node)/.test(e));
+    assert.deepEqual(left, [], `cgroups left in ${controller}`);
+  }
+  for (const pid of pids) assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} gone`);
+  const strays = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    try {
+      return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(strays, [], 'no process of the node (kubelet, containerd, shims)');
+  assert.ok(!existsSync(dir), 'node dir removed');
+  assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), IP_FORWARD_BEFORE, 'ip_forward restored');
+  if (!RUN_CONTAINERD_BEFORE) assert.ok(!existsSync('/run/containerd'), '/run/containerd removed');
+  assert.ok(!existsSync('/var/lib/kubelet/device-plugins'), '/var/lib/kubelet/device-plugins removed');
+  assert.ok(!existsSync('/var/lib/cni/results') || readdirSync('/var/lib/cni/results').length === 0, 'CNI results removed');
+}
+
 describe('a real node', { timeout: 300_000 }, () => {
   let plane: ControlPlane;
   let node: NodeInternals;
   let images: LocalImages;
   const timings: Record<string, number> = {};
 
-  const ipForwardBefore = readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim();
-  const runContainerdBefore = existsSync('/run/containerd');
 
   before(async () => {
     const t0 = Date.now();
@@ -215,30 +245,68 @@ describe('a real node', { timeout: 300_000 }, () => {
     timings.nodeStopMs = Date.now() - t0;
     await plane.stop();
 
-    assert.throws(() => sh('ip', ['link', 'show', NODE_BRIDGE]), 'bridge removed');
-    assert.equal(sh('ip', ['route', 'show', '10.0.0.0/24']).trim(), '', 'blackhole route removed with the control plane');
-    for (const cmd of ['iptables-save', 'ip6tables-save']) {
-      assert.doesNotMatch(sh(cmd, []), /FLINKHA-|KUBE-FIREWALL|KUBE-KUBELET-CANARY|KUBE-IPTABLES-HINT/, `${cmd}: chains removed`);
+    assertNothingLeft(dir, pids);
+  });
+});
+
+describe('a real node whose test process is killed outright', { timeout: 180_000 }, () => {
+  const gone = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
     }
-    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes(dir), 'no mount under the node dir');
-    assert.ok(!readFileSync('/proc/self/mountinfo', 'utf8').includes('/run/netns/cni-'), 'no Pod network namespace');
-    for (const controller of readdirSync('/sys/fs/cgroup')) {
-      const left = readdirSync(`/sys/fs/cgroup/${controller}`).filter((e) => /^(kubepods|k8s\.io|flink-ha-node)/.test(e));
-      assert.deepEqual(left, [], `cgroups left in ${controller}`);
+  };
+  const hold = async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, 'support', 'hold-node.ts')], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+      });
+      child.on('exit', (code) => reject(new Error(`hold-node exited with ${code}`)));
+    });
+    const held = JSON.parse(line) as { pids: number[]; tasks: number; dir: string; planeDir: string };
+    for (const pid of held.pids) assert.doesNotThrow(() => process.kill(pid, 0), `process ${pid} runs`);
+    assert.equal(held.tasks, 2, 'a sandbox and a container run');
+    return { child, held };
+  };
+
+  it('is torn down completely by the watchdogs', async () => {
+    const { child, held } = await hold();
+    child.kill('SIGKILL');
+    for (let i = 0; i < 300 && !(held.pids.every(gone) && !existsSync(held.dir) && !existsSync(held.planeDir)); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
-    for (const pid of pids) assert.ok(!existsSync(`/proc/${pid}`), `process ${pid} gone`);
-    const strays = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+    assert.ok(!existsSync(held.planeDir), 'the control plane dir was removed');
+    assertNothingLeft(held.dir, held.pids);
+  });
+
+  it('leaves debris that the next node start cleans up when even the watchdog is killed', async () => {
+    const { child, held } = await hold();
+    // The node's watchdog is `bash -c ... watchdog <dir>`: kill it first, then the test process, so that the
+    // kubelet, containerd, the shims, the Pod and everything outside the dir are left as a crash would leave them.
+    const watchdogs = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
       try {
-        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(dir);
+        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        return argv[0] === 'bash' && argv[3] === 'watchdog' && argv[4] === held.dir;
       } catch {
         return false;
       }
     });
-    assert.deepEqual(strays, [], 'no process of the node (kubelet, containerd, shims)');
-    assert.ok(!existsSync(dir), 'node dir removed');
-    assert.equal(readFileSync('/proc/sys/net/ipv4/ip_forward', 'utf8').trim(), ipForwardBefore, 'ip_forward restored');
-    if (!runContainerdBefore) assert.ok(!existsSync('/run/containerd'), '/run/containerd removed');
-    assert.ok(!existsSync('/var/lib/kubelet/device-plugins'), '/var/lib/kubelet/device-plugins removed');
-    assert.ok(!existsSync('/var/lib/cni/results') || readdirSync('/var/lib/cni/results').length === 0, 'CNI results removed');
+    assert.equal(watchdogs.length, 1, 'found the node watchdog');
+    process.kill(Number(watchdogs[0]), 'SIGKILL');
+    child.kill('SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    assert.ok(existsSync(held.dir), 'the node dir is still there');
+    assert.ok(!gone(held.pids[2]!), 'the kubelet still runs');
+    assert.doesNotThrow(() => sh('ip', ['link', 'show', NODE_BRIDGE]), 'the bridge is still there');
+    // What startNode runs first.
+    sh('bash', [join(import.meta.dirname, 'node', 'teardown.sh'), 'debris']);
+    assertNothingLeft(held.dir, held.pids);
   });
 });

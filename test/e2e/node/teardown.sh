@@ -30,15 +30,34 @@ is_listed() { [ -f "$2" ] && grep -qxF -- "$1" "$2"; }
 
 kill_pids() { for pid in "$@"; do kill -KILL "$pid" 2>/dev/null; done; }
 
+# The processes of this node's Pods: those in the cgroups of the Pod UIDs its kubelet knows (root-dir/pods), plus
+# those left under k8s.io (containerd's default parent) when no other node runs.
 cgroup_pids() {
+  local dir="$1" others="$2" uids=() args=()
+  for u in $(ls -A "$dir/kubelet/pods" 2>/dev/null); do uids+=("$u" "${u//-/_}"); done
+  for u in "${uids[@]}"; do args+=(-o -path "*/kubepods*/pod$u*"); done
+  [ "$others" = 0 ] && args+=(-o -path '*/k8s.io*')
+  [ "${#args[@]}" -eq 0 ] && return 0
   for c in /sys/fs/cgroup/*/; do
-    find "$c" -mindepth 1 -type d \( -name 'kubepods*' -o -name 'k8s.io*' -o -path '*/kubepods*' -o -path '*/k8s.io*' \) \
-      -exec cat {}/cgroup.procs \; 2>/dev/null
+    find "$c" -mindepth 1 -type d \( "${args[@]:1}" \) -exec cat {}/cgroup.procs \; 2>/dev/null
   done | sort -u
 }
 
+# Another node whose owner still runs (a node started after this one's owner died): leave what is shared by name
+# (bridge, chains, the kubepods cgroups, ip_forward, files in fixed places) to it.
+other_live_nodes() {
+  local n=0
+  for d in /tmp/flink-ha-node-*; do
+    [ "$d" = "$1" ] || [ ! -d "$d" ] && continue
+    owner="$(cat "$d/owner.pid" 2>/dev/null)"
+    [ -n "$owner" ] && kill -0 "$owner" 2>/dev/null && n=$((n + 1))
+  done
+  echo "$n"
+}
+
 clean() {
-  local dir="$1" s="$1/state" sock="$1/containerd/containerd.sock"
+  local dir="$1" s="$1/state" sock="$1/containerd/containerd.sock" others
+  others="$(other_live_nodes "$dir")"
   # 1. kubelet and containerd (their process groups), then the shims of this containerd, then the containers.
   if [ -f "$dir/pgids" ]; then
     for g in $(cat "$dir/pgids"); do kill -TERM -- "-$g" 2>/dev/null; done
@@ -55,7 +74,7 @@ clean() {
   done
   kill_pids "${shims[@]}"
   for _ in 1 2 3; do
-    pids="$(cgroup_pids)"; [ -z "$pids" ] && break
+    pids="$(cgroup_pids "$dir" "$others")"; [ -z "$pids" ] && break
     # shellcheck disable=SC2086
     kill_pids $pids; sleep 0.3
   done
@@ -65,6 +84,11 @@ clean() {
     case "$ns" in cni-*) is_listed "$ns" "$s/netns" || { umount -l "/run/netns/$ns" 2>/dev/null; rm -f "/run/netns/$ns"; } ;; esac
   done
   [ -d /run/netns ] && [ -z "$(ls -A /run/netns)" ] && [ ! -s "$s/netns" ] && rmdir /run/netns 2>/dev/null
+  [ -f "$s/cgroup" ] && rmdir "/sys/fs/cgroup/unified/$(cat "$s/cgroup")" 2>/dev/null
+  if [ "$others" != 0 ]; then
+    echo "teardown.sh: another node runs; $dir cleaned of its own processes and mounts only" >&2
+    return 0
+  fi
   # 3. network: bridge (route_localnet goes with it), the harness's and the kubelet's iptables chains, conntrack.
   ip link del "$BRIDGE" 2>/dev/null
   for cmd in iptables ip6tables; do
@@ -81,7 +105,9 @@ clean() {
   if command -v nft >/dev/null; then
     nft list tables 2>/dev/null | while read -r _ family name; do
       is_listed "table $family $name" "$s/nft-tables" && continue
-      [ "$(nft list table "$family" "$name" 2>/dev/null | grep -cE '^\s+(chain|set|map) ')" = 0 ] && nft delete table "$family" "$name"
+      # empty: nothing but the table, its (base) chains and their type/policy lines
+      [ "$(nft list table "$family" "$name" 2>/dev/null | grep -cvE '^\s*(table |chain |type |policy |\}|$)')" = 0 ] &&
+        nft delete table "$family" "$name"
     done
   fi
   [ -f "$s/ip_forward" ] && cat "$s/ip_forward" > /proc/sys/net/ipv4/ip_forward
@@ -90,7 +116,6 @@ clean() {
     find "$c" -mindepth 1 -depth -type d \( -name 'kubepods*' -o -name 'k8s.io*' -o -path '*/kubepods*' -o -path '*/k8s.io*' \) \
       -exec rmdir {} \; 2>/dev/null
   done
-  [ -f "$s/cgroup" ] && rmdir "/sys/fs/cgroup/unified/$(cat "$s/cgroup")" 2>/dev/null
   # 5. files the components write to fixed places.
   if [ "$(cat "$s/run-containerd-existed" 2>/dev/null)" = 0 ]; then rm -rf /run/containerd
   else for e in $(ls -A /run/containerd/s 2>/dev/null); do is_listed "$e" "$s/run-containerd-s" || rm -f "/run/containerd/s/$e"; done
