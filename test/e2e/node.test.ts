@@ -182,6 +182,34 @@ describe('a real node', { timeout: 300_000 }, () => {
     assert.match(sh('ip', ['route', 'show', '10.0.0.0/24']), /^blackhole 10\.0\.0\.0\/24/m);
   });
 
+  it("runs the webhook Deployment's security context, and a Secret update reaches the Pod within seconds", async () => {
+    await plane.kubectlOk(['-n', NS, 'create', 'secret', 'generic', 'serving', '--from-literal=tls.crt=one']);
+    await plane.kubectlOk(['apply', '-f', '-'], {
+      input: pod('hardened', images.busybox.name, node.name, {
+        imagePullPolicy: 'Never',
+        command: ['sleep', '3600'],
+        // As manifests/base/deployment.yaml: non-root, seccomp RuntimeDefault, read-only root, no capabilities.
+        securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ['ALL'] } },
+        volumeMounts: [{ name: 'certs', mountPath: '/certs', readOnly: true }, { name: 'tmp', mountPath: '/tmp' }],
+      }, {
+        securityContext: { runAsNonRoot: true, runAsUser: 65532, runAsGroup: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+        volumes: [{ name: 'certs', secret: { secretName: 'serving' } }, { name: 'tmp', emptyDir: {} }],
+      }),
+    });
+    await waitPod(plane, 'hardened', (p) => (p.status?.phase === 'Running' ? 'ok' : undefined));
+    const cat = () => plane.kubectlOk(['-n', NS, 'exec', 'hardened', '--', 'cat', '/certs/tls.crt']);
+    assert.equal(await cat(), 'one');
+    assert.equal((await plane.kubectlOk(['-n', NS, 'exec', 'hardened', '--', 'id', '-u'])).trim(), '65532');
+    const t0 = Date.now();
+    await plane.kubectlOk(['-n', NS, 'patch', 'secret', 'serving', '-p', JSON.stringify({ stringData: { 'tls.crt': 'two' } })]);
+    const deadline = Date.now() + 40_000;
+    while ((await cat()) !== 'two') {
+      assert.ok(Date.now() < deadline, 'the Secret update did not reach the Pod within 40 s');
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    timings.secretUpdateMs = Date.now() - t0;
+  });
+
   it('fails a Pod with an unknown image at once, with no connection leaving loopback and the bridge', async () => {
     // Counters, not filters: RETURN rules in a chain of our own on OUTPUT and FORWARD. Loopback and the bridge
     // are fine; a new connection anywhere else from the node's cgroup (kubelet, containerd, shims) or forwarded
