@@ -105,8 +105,8 @@ clean() {
   if command -v nft >/dev/null; then
     nft list tables 2>/dev/null | while read -r _ family name; do
       is_listed "table $family $name" "$s/nft-tables" && continue
-      # empty: nothing but the table, its (base) chains and their type/policy lines
-      [ "$(nft list table "$family" "$name" 2>/dev/null | grep -cvE '^\s*(table |chain |type |policy |\}|$)')" = 0 ] &&
+      # empty: nothing but the table, its chains and base chains that accept (a `policy drop` is not empty)
+      [ "$(nft list table "$family" "$name" 2>/dev/null | grep -cvE '^\s*(table |chain |type .*policy accept;\s*$|\}|$)')" = 0 ] &&
         nft delete table "$family" "$name"
     done
   fi
