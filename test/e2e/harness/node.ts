@@ -34,8 +34,9 @@ export interface Node {
   name: string;
   /** The node's InternalIP: the bridge address, where the API server reaches the kubelet and Pods reach the host. */
   ip: string;
-  /** Imports an OCI archive into the node's containerd (namespace k8s.io, unpacked), under the name its
-   * index.json gives in `io.containerd.image.name`; Pods use it with `imagePullPolicy: Never` or `IfNotPresent`. */
+  /** Imports an OCI archive into the node's containerd (namespace k8s.io, unpacked for overlayfs) under the name
+   * its index.json gives (`io.containerd.image.name`, or a full `org.opencontainers.image.ref.name` as buildah
+   * writes), and checks that the name is listed; Pods use it with `imagePullPolicy: Never` or `IfNotPresent`. */
   importImage(ociArchivePath: string): Promise<void>;
   stop(): Promise<void>;
 }
@@ -403,4 +404,3 @@ export async function startNode(plane: ControlPlane, options: NodeOptions = {}):
   }
 }
 
-export { SERVICE_CIDR };
