@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { ensureBinaries, type Binaries } from './binaries.ts';
 import { startControllers, waitForControllers } from './controllers.ts';
+import { apiServerNodeFlags, authorizationModes, blackholeServiceCidr } from './node-apiserver.ts';
 import { adminKubeconfig, makePki, type Pki } from './pki.ts';
 import {
   childEnv,
@@ -61,6 +62,8 @@ export interface ControlPlane {
   apiserver: Managed;
   controllerManager: Managed;
   scheduler: Managed;
+  /** Started with `node: true`: a kubelet may join (startNode in node.ts). */
+  node: boolean;
   stop(): Promise<void>;
 }
 
@@ -94,6 +97,9 @@ const CRDS = ['flinkdeployments.flink.apache.org-v1.yml', 'flinksessionjobs.flin
 export interface ControlPlaneOptions {
   /** Install the FlinkDeployment and FlinkSessionJob CRDs (default true). */
   crds?: boolean;
+  /** Ready for a real node (node.ts): Node authorization, NodeRestriction, kubelet client and CA flags,
+   * aggregator routing, and a blackhole route for the service CIDR for as long as the control plane lives. */
+  node?: boolean;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -108,6 +114,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     untrackDir(dir);
   };
   try {
+    if (options.node) blackholeServiceCidr(dir);
     const pki = await makePki(dir);
     const [etcdPort, peerPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
@@ -148,7 +155,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         `--tls-cert-file=${pki.serverCert}`,
         `--tls-private-key-file=${pki.serverKey}`,
         `--client-ca-file=${pki.caCert}`,
-        '--authorization-mode=RBAC',
+        `--authorization-mode=${authorizationModes(options.node === true)}`,
         '--service-account-issuer=https://kubernetes.default.svc',
         `--service-account-key-file=${pki.saPub}`,
         `--service-account-signing-key-file=${pki.saKey}`,
@@ -160,6 +167,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         // No kubelets, no nodes: skip the endpoint reconciler's lease churn.
         '--endpoint-reconciler-type=none',
         '--v=1',
+        ...(options.node ? apiServerNodeFlags(pki) : []),
       ],
       { dir },
     );
@@ -189,6 +197,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     };
     const plane: ControlPlane = {
       binaries, dir, server, kubeconfigPath, pki, kubeConfig, kubectl, kubectlOk, get, etcd, apiserver, stop, ...controllers,
+      node: options.node === true,
     };
     // The controllers start up while the CRDs are installed: together they take no longer than the CRDs alone.
     await Promise.all([

@@ -19,6 +19,14 @@
 //                                   and CA), .caPem(), .log()
 //   registerWebhooks(plane, webhook) the configurations of manifests/ with only clientConfig swapped
 //                                   (url + caBundle); returns once the API server calls the webhook
+//     {node: true}                  ready for a real node: Node,RBAC authorization, NodeRestriction, kubelet
+//                                   client/CA flags, --enable-aggregator-routing, blackhole route for 10.0.0.0/24
+//   startNode(plane, {name?})       (node.ts; root) containerd + kubelet + runc + CNI bridge flinkha0 10.88.0.1/24,
+//                                   waits for Node Ready. Node {name, ip, importImage(ociArchive), stop()}.
+//                                   Pods: spec.nodeName (no scheduler here) and imagePullPolicy Never/IfNotPresent
+//                                   with an imported image; they reach the API server at 10.0.0.1:443; every pull
+//                                   fails at once (dead proxy). stop() deletes Pods, then removes everything
+//   localImages()                   the pause and busybox OCI archives (test/e2e/node/build-images.sh, cached)
 //   startE2E(opts?)                 all three; .stop() tears everything down
 //   serviceAccount(ns, name)        'system:serviceaccount:<ns>:<name>', for kubectl's `as`
 //   createFlinkNamespace(plane, ns) a namespace with the `flink` ServiceAccount and flink's HA ConfigMap Role
@@ -26,7 +34,8 @@
 //                                   controller-manager has made its `default` ServiceAccount
 //
 // Teardown: every child runs in its own process group and is killed with it by stop(), by an exit/signal hook
-// when the test process ends, and by a watchdog shell when the test process is killed outright.
+// when the test process ends, and by a watchdog shell when the test process is killed outright. What a node
+// leaves outside its temp dir is undone by test/e2e/node/teardown.sh on all three paths, and at the next start.
 import { startControlPlane, type ControlPlane, type ControlPlaneOptions } from './control-plane.ts';
 import { waitFor } from './processes.ts';
 import { registerWebhooks, startWebhook, type Webhook, type WebhookOptions } from './webhook.ts';
@@ -45,6 +54,8 @@ export {
 } from './webhook.ts';
 export type { Webhook, WebhookOptions } from './webhook.ts';
 export { ensureBinaries } from './binaries.ts';
+export { startNode, localImages, NODE_IP, NODE_BRIDGE, KUBERNETES_SERVICE_IP } from './node.ts';
+export type { Node, NodeOptions, NodeInternals, LocalImages } from './node.ts';
 export { podBoundKubeconfig, mintedKubeconfig, operatorKubeconfig, tokenKubeconfig } from './identities.ts';
 
 export interface E2E {

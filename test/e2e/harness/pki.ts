@@ -99,6 +99,46 @@ export async function makePki(dir: string): Promise<Pki> {
   };
 }
 
+export interface NodePki {
+  /** The kubelet's client cert: `system:node:<name>` in `system:nodes`, as the Node authorizer and NodeRestriction
+   * expect. */
+  kubeletClientCert: string;
+  kubeletClientKey: string;
+  /** The kubelet's serving cert (SAN = the node IP): the API server checks it with --kubelet-certificate-authority
+   * when it calls the kubelet for logs, exec and port-forward. */
+  kubeletServingCert: string;
+  kubeletServingKey: string;
+}
+
+/** A node's certificates, signed by the control plane's CA in `dir` (the dir makePki wrote). */
+export async function makeNodePki(dir: string, nodeName: string, nodeIp: string): Promise<NodePki> {
+  await Promise.all([
+    signed(
+      dir,
+      'kubelet-client',
+      `/O=system:nodes/CN=system:node:${nodeName}`,
+      ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth'].join('\n'),
+    ),
+    signed(
+      dir,
+      'kubelet-serving',
+      `/CN=system:node:${nodeName}`,
+      [
+        'basicConstraints=CA:FALSE',
+        'keyUsage=critical,digitalSignature,keyEncipherment',
+        'extendedKeyUsage=serverAuth',
+        `subjectAltName=IP:${nodeIp},DNS:${nodeName}`,
+      ].join('\n'),
+    ),
+  ]);
+  return {
+    kubeletClientCert: join(dir, 'kubelet-client.crt'),
+    kubeletClientKey: join(dir, 'kubelet-client.key'),
+    kubeletServingCert: join(dir, 'kubelet-serving.crt'),
+    kubeletServingKey: join(dir, 'kubelet-serving.key'),
+  };
+}
+
 /** A kubeconfig for the admin, with everything inline so that it works from any directory. */
 export function adminKubeconfig(pki: Pki, server: string): string {
   return clientCertKubeconfig(pki, server, 'e2e-admin', pki.adminCert, pki.adminKey);

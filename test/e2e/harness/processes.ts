@@ -1,7 +1,7 @@
 // Child processes of the e2e harness (etcd, kube-apiserver, the webhook): each in its own process group, logged
 // to a file, and killed with its whole group on stop, on test failure, on Ctrl-C and even when this process dies.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { appendFileSync, closeSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, closeSync, existsSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export interface Managed {
@@ -36,8 +36,29 @@ function installExitHooks(): void {
 export function killEverythingNow(): void {
   for (const pgid of liveGroups) signalGroup(pgid, 'SIGKILL');
   liveGroups.clear();
-  for (const dir of liveDirs) rmSync(dir, { recursive: true, force: true });
+  for (const dir of liveDirs) removeDir(dir);
   liveDirs.clear();
+}
+
+/**
+ * Registers a shell script that undoes what the processes of `dir` did outside it (a route, a bridge, mounts
+ * under it). It runs, synchronously, before `dir` is removed: by untrackDir, by the exit hook and by the
+ * watchdog. It must be idempotent and must not need anything but the files in `dir`.
+ */
+export function addCleanupScript(dir: string, name: string, script: string): void {
+  writeFileSync(join(dir, `cleanup-${name}.sh`), script, { mode: 0o700 });
+}
+
+function removeDir(dir: string): void {
+  const scripts = existsSync(dir) ? readdirSync(dir).filter((f) => /^cleanup-.*\.sh$/.test(f)).sort() : [];
+  for (const script of scripts) {
+    try {
+      execFileSync('bash', [join(dir, script)], { stdio: 'ignore', timeout: 60_000 });
+    } catch {
+      // best effort: the dir goes anyway, and the node's start cleans what a failed cleanup left
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
 }
 
 function signalGroup(pgid: number, signal: NodeJS.Signals): void {
@@ -56,18 +77,19 @@ export function trackDir(dir: string): void {
 
 export function untrackDir(dir: string): void {
   liveDirs.delete(dir);
-  rmSync(dir, { recursive: true, force: true });
+  removeDir(dir);
 }
 
 /**
  * Starts a watchdog shell that outlives us only to clean up: when this Node process disappears without running
- * its exit hooks (SIGKILL, a runner's hard timeout), it kills every group listed in `<dir>/pgids` and removes
- * `<dir>`. Returns a function that retires it.
+ * its exit hooks (SIGKILL, a runner's hard timeout), it kills every group listed in `<dir>/pgids`, runs the
+ * dir's cleanup scripts (addCleanupScript) and removes `<dir>`. Returns a function that retires it.
  */
 export function startWatchdog(dir: string): () => void {
   const script = `
     while kill -0 ${process.pid} 2>/dev/null; do sleep 1; done
     if [ -f "$1/pgids" ]; then for g in $(cat "$1/pgids"); do kill -KILL -- "-$g" 2>/dev/null; done; fi
+    for f in "$1"/cleanup-*.sh; do [ -f "$f" ] && bash "$f"; done
     rm -rf "$1"`;
   const child = spawn('bash', ['-c', script, 'watchdog', dir], { detached: true, stdio: 'ignore' });
   child.unref();
