@@ -20,6 +20,9 @@
 //   serviceAccount(ns, name)        'system:serviceaccount:<ns>:<name>', for kubectl's `as`
 //   createFlinkNamespace(plane, ns) a namespace with the `default` and `flink` ServiceAccounts and flink's
 //                                   HA ConfigMap Role (also bound to the operator's `flink-operator`)
+//   buildWebhookImage()             the top-level Containerfile built by buildah, offline, on local bases;
+//                                   {ref, archive, sizeBytes}: an OCI archive `ctr images import` names ref.
+//                                   Cached by content (first build ~1 min, then instant)
 //
 // Teardown: every child runs in its own process group and is killed with it by stop(), by an exit/signal hook
 // when the test process ends, and by a watchdog shell when the test process is killed outright.
@@ -40,6 +43,8 @@ export {
 } from './webhook.ts';
 export type { Webhook, WebhookOptions } from './webhook.ts';
 export { ensureBinaries } from './binaries.ts';
+export { buildWebhookImage } from './image.ts';
+export type { WebhookImage } from './image.ts';
 export { podBoundKubeconfig, mintedKubeconfig, operatorKubeconfig, tokenKubeconfig } from './identities.ts';
 
 export interface E2E {
