@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { buildWebhookImage, type WebhookImage } from './harness/image.ts';
 import { freePort, httpsGet, REPO_ROOT } from './harness/control-plane.ts';
-import { spawnManaged, trackDir, untrackDir, waitFor, type Managed } from './harness/processes.ts';
+import { spawnManaged, startWatchdog, trackDir, untrackDir, waitFor, type Managed } from './harness/processes.ts';
 
 const run = promisify(execFile);
 
@@ -31,6 +31,7 @@ describe('the image built from the Containerfile', () => {
   let rootfs: string;
   let index: { manifests: Array<{ digest: string; annotations?: Record<string, string> }> };
   let config: ImageConfig;
+  let retireWatchdog: (() => void) | undefined;
 
   before(async () => {
     const started = performance.now();
@@ -38,6 +39,7 @@ describe('the image built from the Containerfile', () => {
     const buildSeconds = (performance.now() - started) / 1000;
     dir = mkdtempSync(join(tmpdir(), 'flink-ha-image-test-'));
     trackDir(dir);
+    retireWatchdog = startWatchdog(dir); // removes the unpacked image and ends serve even if we are SIGKILLed
     const layout = join(dir, 'layout');
     rootfs = join(dir, 'rootfs');
     mkdirSync(layout);
@@ -59,6 +61,7 @@ describe('the image built from the Containerfile', () => {
     );
   });
   after(() => {
+    retireWatchdog?.();
     if (dir) untrackDir(dir);
   });
 
