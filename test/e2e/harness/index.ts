@@ -32,6 +32,9 @@
 //   createFlinkNamespace(plane, ns) a namespace with the `flink` ServiceAccount and flink's HA ConfigMap Role
 //                                   (also bound to the operator's `flink-operator`); returns once the
 //                                   controller-manager has made its `default` ServiceAccount
+//   buildWebhookImage()             the top-level Containerfile built by buildah, offline, on local bases;
+//                                   {ref, archive, sizeBytes}: an OCI archive `ctr images import` names ref.
+//                                   Cached by content (first build ~1 min, then instant)
 //
 // Teardown: every child runs in its own process group and is killed with it by stop(), by an exit/signal hook
 // when the test process ends, and by a watchdog shell when the test process is killed outright. What a node
@@ -56,6 +59,8 @@ export type { Webhook, WebhookOptions } from './webhook.ts';
 export { ensureBinaries } from './binaries.ts';
 export { startNode, localImages, NODE_IP, NODE_BRIDGE, KUBERNETES_SERVICE_IP } from './node.ts';
 export type { Node, NodeOptions, NodeInternals, LocalImages } from './node.ts';
+export { buildWebhookImage } from './image.ts';
+export type { WebhookImage } from './image.ts';
 export { podBoundKubeconfig, mintedKubeconfig, operatorKubeconfig, tokenKubeconfig } from './identities.ts';
 
 export interface E2E {
