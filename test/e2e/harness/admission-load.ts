@@ -14,7 +14,8 @@ export interface LoadResult {
 }
 
 export interface AdmissionLoad {
-  /** Resolves once at least `n` more requests have been answered since the call. */
+  /** Resolves once at least `n` more requests have finished since the call (answered or failed: a test that waits
+   * never hangs on a webhook that fails everything; it sees the failures in stop()'s result). */
   answered(n: number): Promise<void>;
   stop(): Promise<LoadResult>;
 }
@@ -30,7 +31,7 @@ export function startAdmissionLoad(plane: ControlPlane, namespace: string, body:
   const waiters: Array<{ target: number; resolve: () => void }> = [];
   const settle = () => {
     for (const w of [...waiters]) {
-      if (result.answered >= w.target) {
+      if (result.answered + result.failed >= w.target) {
         waiters.splice(waiters.indexOf(w), 1);
         w.resolve();
       }
@@ -58,7 +59,7 @@ export function startAdmissionLoad(plane: ControlPlane, namespace: string, body:
   return {
     answered: (count) =>
       new Promise((resolve) => {
-        waiters.push({ target: result.answered + count, resolve });
+        waiters.push({ target: result.answered + result.failed + count, resolve });
         settle();
       }),
     stop: async () => {
@@ -71,6 +72,16 @@ export function startAdmissionLoad(plane: ControlPlane, namespace: string, body:
 
 function errorMessage(err: unknown): string {
   const e = err as { code?: number; body?: unknown; message?: string };
-  const body = typeof e.body === 'string' ? e.body : JSON.stringify(e.body ?? '');
-  return `${e.code ?? '?'} ${body || (e.message ?? String(err))}`.slice(0, 500);
+  // client-node hands the Status as a JSON string (quotes escaped): its message is what the API server said.
+  let body = e.body;
+  if (typeof body === 'string') {
+    try {
+      body = JSON.parse(body) as unknown;
+    } catch {
+      // not JSON: keep the text
+    }
+  }
+  const status = body as { message?: unknown } | undefined;
+  const text = typeof status?.message === 'string' ? status.message : typeof body === 'string' ? body : JSON.stringify(body ?? '');
+  return `${e.code ?? '?'} ${text || (e.message ?? String(err))}`.slice(0, 500);
 }

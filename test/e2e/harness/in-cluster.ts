@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:tls';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import type { V1ConfigMap } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
@@ -124,7 +124,8 @@ export async function writeOverlay(plane: ControlPlane, dir: string, image: Imag
   const kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',
-    resources: [join(REPO_ROOT, 'manifests')],
+    // kustomize takes no absolute roots: the repo's manifests/, relative to the overlay in the plane's temp dir.
+    resources: [relative(dir, join(REPO_ROOT, 'manifests'))],
     images: [{ name: MANIFEST_IMAGE, newName: image.ref.slice(0, at), newTag: image.ref.slice(at + 1) }],
     patches,
   };
