@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startControlPlane, type ControlPlane } from './harness/index.ts';
+import { waitFor } from './harness/processes.ts';
 import { localImages, NODE_BRIDGE, startNode, type LocalImages, type NodeInternals } from './harness/node.ts';
 
 const NS = 'node-e2e';
@@ -109,11 +110,14 @@ describe('a real node', { timeout: 300_000 }, () => {
     images = await localImages();
     node = await startNode(plane);
     timings.nodeReadyMs = Date.now() - t0;
-    // What the controller-manager would make (none runs here): the `default` ServiceAccount and the
-    // kube-root-ca.crt ConfigMap that every ServiceAccount token volume projects.
+    // The controller-manager makes the `default` ServiceAccount and the kube-root-ca.crt ConfigMap that every
+    // ServiceAccount token volume projects; Pods wait for both.
     await plane.kubectlOk(['create', 'namespace', NS]);
-    await plane.kubectlOk(['-n', NS, 'create', 'serviceaccount', 'default']);
-    await plane.kubectlOk(['-n', NS, 'create', 'configmap', 'kube-root-ca.crt', `--from-file=ca.crt=${plane.pki.caCert}`]);
+    await waitFor(`the default ServiceAccount and kube-root-ca.crt of ${NS}`, async () => {
+      await plane.get(`/api/v1/namespaces/${NS}/serviceaccounts/default`);
+      await plane.get(`/api/v1/namespaces/${NS}/configmaps/kube-root-ca.crt`);
+      return true;
+    }, { alive: plane.controllerManager, timeoutMs: 30_000 });
   });
 
   after(async () => {

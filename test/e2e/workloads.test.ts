@@ -44,7 +44,12 @@ describe('Flink workloads admitted through the real API server', () => {
   const writtenByKubectl = async (resources: string[]) =>
     Promise.all(resources.map(async (r) => {
       const o = JSON.parse(await e2e.plane.kubectlOk(['get', r, '-n', NS, '-o', 'json', '--show-managed-fields']));
-      const kubectlFields = (o.metadata.managedFields as Json[]).filter((f) => (f.manager as string).startsWith('kubectl'));
+      // Which fields kubectl owns, not when it last touched them: kubectl's three-way patch re-sends the fields the
+      // webhook changed (replicas, args) and the webhook sets them again, so the stored object is unchanged while the
+      // entry's `time` (whole seconds) may move on.
+      const kubectlFields = (o.metadata.managedFields as Json[])
+        .filter((f) => (f.manager as string).startsWith('kubectl'))
+        .map(({ time: _time, ...f }) => f);
       const { 'deployment.kubernetes.io/revision': _revision, ...annotations } = (o.metadata.annotations ?? {}) as Record<string, string>;
       return JSON.stringify({ r, generation: o.metadata.generation, labels: o.metadata.labels, annotations, content: o.spec ?? o.data, kubectlFields });
     }));
