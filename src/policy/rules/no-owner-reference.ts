@@ -1,5 +1,7 @@
 // no-owner-reference: no write may give an HA ConfigMap an ownerReference (the garbage collector would delete it
-// with its owner), and only owners may change the ones it has.
+// with its owner), and only owners may change the ones it has. Taking one off is open to anyone: it can only keep
+// the ConfigMap alive, and it is the garbage collector's own write when an owner is deleted with
+// propagationPolicy=Orphan (refusing it would leave that owner stuck on its `orphan` finalizer).
 import { finding, type Rule } from '../target.ts';
 import { haGuardContext, notOwnerClause } from './ha-guard-context.ts';
 import { ownerReferencesOf } from '../../kube/objects.ts';
@@ -21,12 +23,29 @@ export const noOwnerReference: Rule = {
         `${ctx.who} adds an ownerReference (${added.map(describeRef).join(', ')}) to ${ctx.subject}: the garbage collector would delete it with its owner`, fix)];
     }
     const touched = ctx.changes.some((c) => c.rule === 'no-owner-reference');
+    const kept = ownerReferencesOf(t.draft);
+    const removed = ownerReferencesOf(t.old).length - kept.length;
+    if (touched && !ctx.ownership.owner && removed > 0 && isOrderedSubset(kept, ownerReferencesOf(t.old))) {
+      return [finding('no-owner-reference', 'passed', `${ctx.who} takes ${removed} ownerReference(s) off ${ctx.subject} and changes no other`)];
+    }
     if (touched && !ctx.ownership.owner) {
       return [finding('no-owner-reference', 'denied', `${ctx.who} changes the ownerReferences of ${ctx.subject}${notOwnerClause(ctx)}: only its owners may`, fix)];
     }
     return [finding('no-owner-reference', 'passed', `${ctx.subject} gains no ownerReference`)];
   },
 };
+
+/** Whether `kept` is `all` with some entries left out, each kept one byte for byte and in its order. */
+function isOrderedSubset(kept: unknown[], all: unknown[]): boolean {
+  let i = 0;
+  for (const ref of kept) {
+    const wanted = JSON.stringify(ref);
+    while (i < all.length && JSON.stringify(all[i]) !== wanted) i++;
+    if (i === all.length) return false;
+    i++;
+  }
+  return true;
+}
 
 function describeRef(r: unknown): string {
   const ref = (typeof r === 'object' && r !== null ? r : {}) as { kind?: unknown; name?: unknown };

@@ -86,11 +86,15 @@ describe('protect-ha-configmap: who may delete an HA ConfigMap', () => {
 
 describe('no-owner-reference', () => {
   const owner = [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'orders-etl', uid: '6a1f-uid' }];
+  const owner2 = [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', name: 'orders', uid: '9c2e-uid', blockOwnerDeletion: true }];
   const rows: Array<{ name: string; object: KubeObject; old: KubeObject | null; requester: Requester; action: string }> = [
     { name: 'denies a CREATE that carries an ownerReference', object: withField(leader(), 'metadata.ownerReferences', owner), old: null, requester: PERSON, action: 'denied' },
     { name: 'denies an UPDATE that adds one, even by the Flink ServiceAccount', object: withField(leader(), 'metadata.ownerReferences', owner), old: leader(), requester: FLINK_SA, action: 'denied' },
     { name: 'allows an UPDATE that keeps an existing one (it is already reported by audit)', object: withField(leader(), 'metadata.ownerReferences', owner), old: withField(leader(), 'metadata.ownerReferences', owner), requester: FLINK_SA, action: 'passed' },
-    { name: 'denies a non-owner removing one (ownerReferences are the owners\' alone)', object: leader(), old: withField(leader(), 'metadata.ownerReferences', owner), requester: PERSON, action: 'denied' },
+    { name: 'allows a non-owner removing one (it only keeps the ConfigMap alive; the GC does it to orphan)', object: leader(), old: withField(leader(), 'metadata.ownerReferences', owner), requester: GC, action: 'passed' },
+    { name: 'allows a non-owner removing one of two, the other kept as it was', object: withField(leader(), 'metadata.ownerReferences', owner2), old: withField(leader(), 'metadata.ownerReferences', [owner[0], owner2[0]]), requester: PERSON, action: 'passed' },
+    { name: 'denies a non-owner changing one (same count, another uid)', object: withField(leader(), 'metadata.ownerReferences', [{ ...owner[0], uid: 'forged' }]), old: withField(leader(), 'metadata.ownerReferences', owner), requester: PERSON, action: 'denied' },
+    { name: 'denies a non-owner removing one and changing the other', object: withField(leader(), 'metadata.ownerReferences', [{ ...owner2[0], blockOwnerDeletion: false }]), old: withField(leader(), 'metadata.ownerReferences', [owner[0], owner2[0]]), requester: PERSON, action: 'denied' },
     { name: 'allows an owner removing one', object: leader(), old: withField(leader(), 'metadata.ownerReferences', owner), requester: FLINK_SA, action: 'passed' },
   ];
   for (const row of rows) {
