@@ -54,10 +54,16 @@ describe('the webhook installed from manifests/ as Pods on a real node', () => {
   const load = (): AdmissionLoad => startAdmissionLoad(plane, LOAD_NS, (n) => guardedProbe(LOAD_NS, n));
 
   before(async () => {
+    const t0 = performance.now();
+    const at = () => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
     plane = await startControlPlane({ node: true });
+    const planeAt = at();
     node = await startNode(plane);
+    const nodeAt = at();
     const image = await buildWebhookImage();
+    const imageAt = at();
     webhook = await installWebhookInCluster(plane, node, image);
+    console.log(`# in-cluster start-up: control plane ${planeAt}, node Ready ${nodeAt}, image ${imageAt}, two replicas serving through the Service ${at()}`);
     await createFlinkNamespace(plane, NS);
     await plane.kubectlOk(['create', 'namespace', LOAD_NS]);
   });
