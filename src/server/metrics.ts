@@ -15,6 +15,12 @@ export interface Metrics {
   certificateReload(result: 'success' | 'failure'): void;
 }
 
+/** Counts not yet handed to a prom-client counter child. */
+interface Tally {
+  child: { inc(n?: number): void };
+  n: number;
+}
+
 export function createMetrics(): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'flink_ha_webhook_' });
@@ -31,12 +37,14 @@ export function createMetrics(): Metrics {
     help: 'Reviews answered, by webhook and outcome (allowed, patched, denied).',
     labelNames: ['webhook', 'outcome'],
     registers: [registry],
+    collect: () => flushTallies(),
   });
   const decisions = new Counter({
     name: 'flink_ha_webhook_rule_decisions_total',
     help: 'Rule findings in answered reviews, by webhook, rule id and action.',
     labelNames: ['webhook', 'rule', 'action'],
     registers: [registry],
+    collect: () => flushTallies(),
   });
   const errors = new Counter({
     name: 'flink_ha_webhook_admission_errors_total',
@@ -49,6 +57,7 @@ export function createMetrics(): Metrics {
     help: 'Reviews with dryRun: true (decided like real ones, with no side effects).',
     labelNames: ['webhook'],
     registers: [registry],
+    collect: () => flushTallies(),
   });
   let notAfterSeconds = Number.NaN;
   new Gauge({
@@ -75,42 +84,60 @@ export function createMetrics(): Metrics {
   });
   for (const r of ['success', 'failure']) reloads.labels(r).inc(0);
 
-  // prom-client hashes the label values on every labels() call; the rule/action children are few, so keep them.
-  const ruleChildren = new Map<string, { inc(): void }>();
-  const ruleChild = (webhook: Webhook, rule: string, action: string) => {
-    const key = `${webhook}\0${rule}\0${action}`;
-    let child = ruleChildren.get(key);
-    if (!child) {
-      child = decisions.labels(webhook, rule, action);
-      ruleChildren.set(key, child);
+  // prom-client hashes and looks up the label values on every inc(), even of a bound child: a review counts its
+  // outcome and each of its findings, so they are tallied here as plain numbers and handed to the counters when
+  // the registry is read (every collect, so what /metrics shows is the same as counting each one at once).
+  const tallies: Tally[] = [];
+  const tallyOf = (child: { inc(n?: number): void }): Tally => {
+    const t = { child, n: 0 };
+    tallies.push(t);
+    return t;
+  };
+  const flushTallies = () => {
+    for (const t of tallies) {
+      if (t.n > 0) {
+        t.child.inc(t.n);
+        t.n = 0;
+      }
     }
-    return child;
+  };
+  // webhook -> rule -> action -> tally; the rule/action pairs are few and fixed by the policy.
+  const ruleTallies = { mutate: new Map<string, Map<string, Tally>>(), validate: new Map<string, Map<string, Tally>>() };
+  const ruleTally = (webhook: Webhook, rule: string, action: string): Tally => {
+    let byAction = ruleTallies[webhook].get(rule);
+    if (!byAction) {
+      byAction = new Map();
+      ruleTallies[webhook].set(rule, byAction);
+    }
+    let t = byAction.get(action);
+    if (!t) {
+      t = tallyOf(decisions.labels(webhook, rule, action));
+      byAction.set(action, t);
+    }
+    return t;
   };
   const bound = {
     mutate: {
       duration: duration.labels('mutate'),
-      dryRun: dryRuns.labels('mutate'),
-      outcome: { allowed: reviews.labels('mutate', 'allowed'), patched: reviews.labels('mutate', 'patched'), denied: reviews.labels('mutate', 'denied') },
+      dryRun: tallyOf(dryRuns.labels('mutate')),
+      outcome: { allowed: tallyOf(reviews.labels('mutate', 'allowed')), patched: tallyOf(reviews.labels('mutate', 'patched')), denied: tallyOf(reviews.labels('mutate', 'denied')) },
     },
     validate: {
       duration: duration.labels('validate'),
-      dryRun: dryRuns.labels('validate'),
-      outcome: { allowed: reviews.labels('validate', 'allowed'), patched: reviews.labels('validate', 'patched'), denied: reviews.labels('validate', 'denied') },
+      dryRun: tallyOf(dryRuns.labels('validate')),
+      outcome: { allowed: tallyOf(reviews.labels('validate', 'allowed')), patched: tallyOf(reviews.labels('validate', 'patched')), denied: tallyOf(reviews.labels('validate', 'denied')) },
     },
   };
-  for (const w of ['mutate', 'validate'] as const) {
-    for (const c of Object.values(bound[w].outcome)) c.inc(0);
-    bound[w].dryRun.inc(0);
-  }
+  for (const t of tallies) t.child.inc(0);
 
   return {
     registry,
     observeReview(webhook, seconds, allowed, patched, dryRun, findings) {
       const b = bound[webhook];
       b.duration.observe(seconds);
-      b.outcome[!allowed ? 'denied' : patched ? 'patched' : 'allowed'].inc();
-      if (dryRun) b.dryRun.inc();
-      for (const f of findings) ruleChild(webhook, f.rule, f.action).inc();
+      b.outcome[!allowed ? 'denied' : patched ? 'patched' : 'allowed'].n++;
+      if (dryRun) b.dryRun.n++;
+      for (const f of findings) ruleTally(webhook, f.rule, f.action).n++;
     },
     error(webhook, reason) {
       errors.labels(webhook, reason).inc();
