@@ -13,9 +13,11 @@ export interface LoggerOptions {
 }
 
 export function createLogger(options: LoggerOptions): Logger {
-  const base = { level: options.level, base: { name: 'flink-ha-webhook' } };
+  // `service`, not pino's usual `name`: a review line's `name` is the reviewed object's, and one JSON line must not
+  // carry the same key twice (collectors keep either one).
+  const base = { level: options.level, base: { service: 'flink-ha-webhook' } };
   if (options.pretty ?? process.stdout.isTTY === true) {
-    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,name' }));
+    return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
   }
   // Asynchronous writes keep the review path off the stdout pipe; what is still buffered is written on exit.
   const lines = new LineBatch(pino.destination({ dest: 1, sync: false }));

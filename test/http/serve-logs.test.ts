@@ -86,8 +86,9 @@ describe('serve logs every review once, whole', () => {
         const a = answered.get(line.uid as string)!;
         assert.equal(line.webhook, a.path.slice(1));
         assert.equal(line.decision === 'denied', !a.allowed);
-        // The logger's name comes first; the review's `name` field repeats the key (JSON.parse keeps the last).
-        assert.ok(lines[i]!.startsWith('{"level":30,"time":') && lines[i]!.includes(',"name":"flink-ha-webhook",'), lines[i]);
+        // The process is named by `service`; `name` is the reviewed object's, and no key appears twice in a line.
+        assert.ok(lines[i]!.startsWith('{"level":30,"time":') && lines[i]!.includes(',"service":"flink-ha-webhook",'), lines[i]);
+        assert.equal(lines[i]!.split('"name":').length, 2, `one "name" key in ${lines[i]}`);
       }
       assert.match(out, /"msg":"stopped"/);
     } finally {
