@@ -2,10 +2,12 @@
 // default values, one file per template (so per object kind, as kustomize users know them), the templates'
 // comments kept. `npm run render-manifests` writes them; test/unit/chart/parity.test.ts fails when the committed
 // files differ from a fresh render, so a hand edit of manifests/base/ or a chart change without a render is caught.
+// It writes the chart's values.schema.json too (scripts/chart-values-schema.ts), from the webhook's config schema.
 import { execFileSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { chartValuesSchema } from './chart-values-schema.ts';
 
 export const REPO_ROOT = join(import.meta.dirname, '..');
 export const CHART_DIR = join(REPO_ROOT, 'charts', 'flink-ha-webhook');
@@ -43,6 +45,9 @@ export function renderBase(helm: string): Map<string, string> {
   return files;
 }
 
+export const VALUES_SCHEMA = join(CHART_DIR, 'values.schema.json');
+export const valuesSchemaText = (): string => `${JSON.stringify(chartValuesSchema(), null, 2)}\n`;
+
 /** Writes the render into manifests/base/, removing files the chart no longer renders. */
 export function writeBase(files: Map<string, string>): void {
   for (const stale of readdirSync(BASE_DIR)) if (!files.has(stale)) rmSync(join(BASE_DIR, stale));
@@ -51,7 +56,9 @@ export function writeBase(files: Map<string, string>): void {
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { ensureHelm } = await import('../test/e2e/harness/helm-binary.ts');
+  // The schema first: helm template validates the values against it.
+  writeFileSync(VALUES_SCHEMA, valuesSchemaText());
   const files = renderBase(await ensureHelm());
   writeBase(files);
-  console.error(`render-manifests: wrote ${files.size} files into manifests/base/`);
+  console.error(`render-manifests: wrote ${files.size} files into manifests/base/ and the chart's values.schema.json`);
 }

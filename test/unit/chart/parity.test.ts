@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BASE_DIR, renderBase } from '../../../scripts/render-manifests.ts';
+import { BASE_DIR, renderBase, VALUES_SCHEMA, valuesSchemaText } from '../../../scripts/render-manifests.ts';
 import { ensureHelm } from '../../e2e/harness/helm-binary.ts';
 
 describe('manifests/base is rendered from the chart', () => {
@@ -14,5 +14,9 @@ describe('manifests/base is rendered from the chart', () => {
     for (const [file, content] of rendered) {
       assert.equal(readFileSync(join(BASE_DIR, file), 'utf8'), content, `manifests/base/${file} differs from the chart's render: run npm run render-manifests`);
     }
+  });
+
+  it("the chart's values.schema.json is the one generated from the webhook's config schema", () => {
+    assert.equal(readFileSync(VALUES_SCHEMA, 'utf8'), valuesSchemaText(), 'run npm run render-manifests');
   });
 });
