@@ -143,6 +143,12 @@ describe('values reach the objects', () => {
     assert.equal(find(docs, 'ClusterRoleBinding')!.subjects[0].namespace, 'platform');
     assert.equal(find(docs, 'Namespace')!.metadata.name, 'platform', 'helm template has no cluster to find it in');
   });
+
+  it('helm template without a namespace renders no Namespace "default"', async () => {
+    const run = await helm(['template', 'flink-ha-webhook', CHART_DIR]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(find((yaml.loadAll(run.stdout) as Doc[]).filter(Boolean), 'Namespace'), undefined);
+  });
 });
 
 describe('optional objects', () => {
