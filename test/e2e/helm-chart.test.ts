@@ -1,7 +1,8 @@
 // The chart installed by the real helm into the test API server (no node: the Pods are not run here; what is
 // proven is what Helm and the API server do with the objects). tls.mode=helm: the CA generated at install is read
 // back on upgrade (lookup), so the caBundle never changes under a running webhook while the conditions follow the
-// new values; --create-namespace owns the namespace, not the release; uninstall leaves no webhook configuration.
+// new values; --create-namespace owns the namespace, not the release; uninstall leaves no webhook configuration;
+// secret mode finds the caBundle in the Secret the user brought.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -84,5 +85,21 @@ describe('helm install, upgrade and uninstall on the real API server', () => {
     assert.ok((await json(['get', 'secret', 'flink-ha-webhook-tls', '-n', NS])).data['ca.crt']);
     assert.equal((await json(['get', 'namespace', NS])).status.phase, 'Active', 'the namespace is --create-namespace\'s, not the release\'s');
     await plane.kubectlOk(['delete', 'namespace', NS, '--wait=false']);
+  });
+
+  it('secret mode (the default) takes the caBundle from the Secret you made before the install', async () => {
+    // The pair the helm-mode install made stands in for yours (only its ca.crt matters here: no Pod runs).
+    const pair = { 'tls.crt': installedCert, 'tls.key': 'a2V5', 'ca.crt': installedCa };
+    await plane.kubectlOk(['create', 'namespace', 'platform']);
+    await plane.kubectlOk(['apply', '-f', '-'], {
+      input: JSON.stringify({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'corp-tls', namespace: 'platform' }, data: pair }),
+    });
+    await helm(['install', 'guard', CHART, '-n', 'platform', '--set', 'tls.secretName=corp-tls']);
+    const bundles: string[] = [];
+    for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+      for (const w of (await json(['get', kind, 'guard-flink-ha-webhook'])).webhooks) bundles.push(w.clientConfig.caBundle);
+    }
+    assert.deepEqual(new Set(bundles), new Set([installedCa]));
+    await helm(['uninstall', 'guard', '-n', 'platform']);
   });
 });
