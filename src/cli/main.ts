@@ -29,6 +29,11 @@ const SUBCOMMANDS: Record<string, { usage: string; summary: string; load: () => 
     summary: 'print the matchConditions of the ha-configmaps webhook for a config (owner ServiceAccounts, marks, pod-bound tokens)',
     load: async () => (await import('./match-conditions.ts')).registerMatchConditions,
   },
+  probe: {
+    usage: 'probe',
+    summary: "send a running webhook a dry-run review and check that it answers (the chart's helm test)",
+    load: async () => (await import('./probe.ts')).registerProbe,
+  },
   audit: {
     usage: 'audit [inputs...]',
     summary: 'report what the webhook would do to a folder of manifests or a live cluster, and what only a whole cluster shows',

@@ -1,0 +1,74 @@
+// The API server's filters and the webhook's own config come from the same chart values: for each value set, the
+// matchConditions, namespaceSelectors and objectSelector the chart renders are what src/policy/webhook-conditions.ts
+// makes of the config file the chart gives the Pods (read with the webhook's own loadConfig, as `serve` reads it).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { loadConfig } from '../../../src/config/load.ts';
+import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts';
+import type { WebhookConfig } from '../../../src/config/types.ts';
+import { haConfigMapMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
+import { CHART_DIR, find, render, valuesFile, type Doc } from './helm.ts';
+
+const VALUE_SETS: Record<string, Record<string, unknown>> = {
+  defaults: {},
+  'another HA ServiceAccount': { haServiceAccount: 'flink-jobs' },
+  'several operator ServiceAccounts, pinned and not, a dotted name': {
+    operatorServiceAccounts: ['flink-operator', 'flink-system:flink-kubernetes-operator', 'ops.operator'],
+  },
+  'no operator ServiceAccount': { operatorServiceAccounts: [] },
+  'requirePodBoundToken false': { requirePodBoundToken: false },
+  'imagePatterns with backslashes and a quote': { imagePatterns: ['^registry\\.example\\.com/streaming/', "(^|/)o'brien-flink:"] },
+  'other mark keys and namespace label': {
+    exemptLabel: 'example.com/exempt', exemptReasonAnnotation: 'example.com/why', releaseAnnotation: 'example.com/release',
+    modeLabel: 'example.com/mode', haStateNamespaceLabel: 'example.com/holds-ha-state',
+  },
+  'excluded namespaces': { excludedNamespaces: ['kube-system', 'team-sandbox'] },
+};
+
+/** The config the webhook Pods run with: the chart's ConfigMap, loaded as `serve --config` loads it. */
+function podConfig(docs: Doc[]): WebhookConfig {
+  const configMap = find(docs, 'ConfigMap', 'flink-ha-webhook-config')!;
+  const loaded = loadConfig({ file: valuesFile(configMap.data['webhook.yaml']), env: { FLINK_HA_WEBHOOK_NAMESPACE: 'flink-ha-webhook' } });
+  assert.ok(loaded.ok, `the chart's config file is valid: ${loaded.ok ? '' : loaded.errors.join('; ')}`);
+  return loaded.config;
+}
+
+const webhook = (docs: Doc[], kind: string, name: string) =>
+  (find(docs, kind)!.webhooks as Array<Record<string, any>>).find((w) => w.name === name)!;
+
+describe('chart matchConditions and selectors follow the same values as the webhook config', () => {
+  for (const [label, config] of Object.entries(VALUE_SETS)) {
+    it(label, async () => {
+      const docs = await render({ config });
+      const pod = podConfig(docs);
+      for (const [key, value] of Object.entries(config)) assert.deepEqual((pod as unknown as Record<string, unknown>)[key], key === 'excludedNamespaces' ? [...(value as string[]), 'flink-ha-webhook'] : value, key);
+
+      const validating = (name: string) => webhook(docs, 'ValidatingWebhookConfiguration', name);
+      assert.deepEqual(validating('ha-configmaps.flink-ha.io').matchConditions, haConfigMapMatchConditions(pod));
+      assert.deepEqual(validating('workloads.flink-ha.io').matchConditions, workloadMatchConditions(pod));
+      assert.deepEqual(webhook(docs, 'MutatingWebhookConfiguration', 'workloads.flink-ha.io').matchConditions, workloadMatchConditions(pod));
+
+      // Every namespaced webhook skips exactly the namespaces the policy excludes (the webhook's own among them).
+      const all = [...find(docs, 'ValidatingWebhookConfiguration')!.webhooks, ...find(docs, 'MutatingWebhookConfiguration')!.webhooks];
+      for (const w of all) {
+        const [expression] = w.namespaceSelector.matchExpressions;
+        assert.deepEqual(expression, { key: 'kubernetes.io/metadata.name', operator: 'NotIn', values: pod.excludedNamespaces }, w.name);
+      }
+      // The namespaces webhooks select on the label `serve` maintains.
+      assert.equal(validating('namespaces.flink-ha.io').objectSelector.matchExpressions[0].key, pod.haStateNamespaceLabel);
+      assert.equal(validating('unmarked-namespaces.flink-ha.io').objectSelector.matchExpressions[0].key, pod.haStateNamespaceLabel);
+      assert.match(validating('namespaces.flink-ha.io').matchConditions[0].expression, new RegExp(`'${pod.haStateNamespaceLabel.replaceAll('.', '\\.')}' in oldObject`));
+    });
+  }
+
+  it("the chart's default config values are the webhook's own defaults", () => {
+    const values = yaml.load(readFileSync(`${CHART_DIR}/values.yaml`, 'utf8')) as { config: Record<string, unknown> };
+    const { storageDirTemplate, ...rest } = values.config;
+    assert.equal(storageDirTemplate, '', 'no storageDirTemplate (empty in values)');
+    // tls, server and webhookNamespace are the chart's to set (mounts, ports, the release namespace).
+    const { tls: _tls, server: _server, webhookNamespace: _ns, storageDirTemplate: _sd, ...defaults } = DEFAULT_CONFIG;
+    assert.deepEqual(rest, defaults);
+  });
+});

@@ -1,0 +1,178 @@
+// The chart's templates with values a platform team sets: helm lint, each TLS mode, the helm test hook, the
+// optional objects, and the values that reach each object. (Defaults: parity.test.ts; matchConditions:
+// match-conditions.test.ts; bad values: values-schema.test.ts.)
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import yaml from 'js-yaml';
+import { CHART_DIR, find, helm, render, type Doc } from './helm.ts';
+
+const WEBHOOK_KINDS = ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration'];
+const webhooksOf = (docs: Doc[]) => docs.filter((d) => WEBHOOK_KINDS.includes(d.kind)).flatMap((d) => d.webhooks as Array<Record<string, any>>);
+const probePod = (docs: Doc[]) => docs.find((d) => d.kind === 'Pod' && d.metadata.annotations?.['helm.sh/hook'] === 'test');
+const argAfter = (args: string[], flag: string) => args[args.indexOf(flag) + 1];
+const repoFile = (path: string) => yaml.loadAll(readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8')) as Doc[];
+
+describe('helm lint', () => {
+  for (const mode of ['secret', 'helm', 'cert-manager']) {
+    it(`passes --strict with tls.mode=${mode}`, async () => {
+      const run = await helm(['lint', '--strict', CHART_DIR, '--set', `tls.mode=${mode}`, '--set', 'serviceMonitor.enabled=true']);
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+    });
+  }
+});
+
+describe('TLS modes', () => {
+  it('helm: one generated CA in the Secret, every caBundle and the probe; a serving certificate for the Service', async () => {
+    const docs = await render({ tls: { mode: 'helm' } });
+    const secret = find(docs, 'Secret', 'flink-ha-webhook-tls')!;
+    assert.equal(secret.type, 'kubernetes.io/tls');
+    assert.equal(secret.metadata.annotations?.['helm.sh/resource-policy'], 'keep', 'a rollback or mode switch never deletes the pair Pods serve with');
+    const ca = secret.data['ca.crt'] as string;
+    const bundles = webhooksOf(docs).map((w) => w.clientConfig.caBundle);
+    assert.equal(bundles.length, 5);
+    assert.deepEqual(new Set(bundles), new Set([ca]), 'every webhook trusts the CA in the Secret');
+    assert.equal(argAfter(probePod(docs)!.spec.containers[0].args, '--ca-bundle'), ca);
+    const caCert = new X509Certificate(Buffer.from(ca, 'base64'));
+    const serving = new X509Certificate(Buffer.from(secret.data['tls.crt'] as string, 'base64'));
+    assert.ok(serving.checkIssued(caCert) && serving.verify(caCert.publicKey), 'signed by the CA');
+    assert.match(serving.subjectAltName ?? '', /DNS:flink-ha-webhook\.flink-ha-webhook\.svc\b/);
+    assert.ok(Date.parse(serving.validTo) > Date.now() + 365 * 86_400_000, 'valid for years: no expiry surprise');
+    for (const d of docs) assert.equal(d.metadata.annotations?.['cert-manager.io/inject-ca-from'], undefined);
+  });
+
+  it('cert-manager: the Issuer and Certificate of manifests/cert-manager, inject-ca-from on both configurations, no caBundle', async () => {
+    const docs = await render({ tls: { mode: 'cert-manager' } });
+    const certificate = find(docs, 'Certificate')!;
+    // The kustomize overlay and the chart describe the same objects.
+    assert.deepEqual(certificate, repoFile('manifests/cert-manager/certificate.yaml')[0]);
+    assert.deepEqual(find(docs, 'Issuer'), repoFile('manifests/cert-manager/issuer.yaml')[0]);
+    for (const kind of WEBHOOK_KINDS) {
+      assert.equal(find(docs, kind)!.metadata.annotations?.['cert-manager.io/inject-ca-from'], 'flink-ha-webhook/flink-ha-webhook-serving', kind);
+    }
+    assert.ok(webhooksOf(docs).every((w) => w.clientConfig.caBundle === undefined));
+    assert.equal(find(docs, 'Deployment')!.spec.template.spec.volumes[0].secret.secretName, certificate.spec.secretName);
+    assert.equal(argAfter(probePod(docs)!.spec.containers[0].args, '--ca-file'), '/certs/ca.crt', 'the probe trusts the ca.crt cert-manager injects');
+    assert.equal(find(docs, 'Secret'), undefined);
+  });
+
+  it('cert-manager with your issuer: no Issuer rendered, the Certificate names yours', async () => {
+    const docs = await render({ tls: { mode: 'cert-manager', certManager: { issuerRef: { kind: 'ClusterIssuer', name: 'internal-ca' }, duration: '720h' } } });
+    assert.equal(find(docs, 'Issuer'), undefined);
+    assert.deepEqual(find(docs, 'Certificate')!.spec.issuerRef, { kind: 'ClusterIssuer', name: 'internal-ca' });
+    assert.equal(find(docs, 'Certificate')!.spec.duration, '720h');
+  });
+
+  it('secret: your Secret (by name) and your caBundle on every webhook and the probe', async () => {
+    const caBundle = Buffer.from('-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n').toString('base64');
+    const docs = await render({ tls: { mode: 'secret', secretName: 'corp-tls', caBundle } });
+    assert.deepEqual(new Set(webhooksOf(docs).map((w) => w.clientConfig.caBundle)), new Set([caBundle]));
+    assert.equal(find(docs, 'Deployment')!.spec.template.spec.volumes[0].secret.secretName, 'corp-tls');
+    assert.equal(argAfter(probePod(docs)!.spec.containers[0].args, '--ca-bundle'), caBundle);
+    assert.equal(find(docs, 'Secret'), undefined);
+  });
+});
+
+describe('values reach the objects', () => {
+  it('image, replicas, resources, scheduling, failure policies, labels and annotations', async () => {
+    const docs = await render({
+      image: { repository: 'registry.example.com/flink-ha-webhook', tag: '0.2.0', pullPolicy: 'Always' },
+      replicas: 3,
+      // null drops a default (Helm merges maps): no CPU limit, as some teams prefer.
+      resources: { requests: { cpu: '200m', memory: '256Mi' }, limits: null },
+      priorityClassName: 'platform-critical',
+      nodeSelector: { 'kubernetes.io/os': 'linux' },
+      tolerations: [{ key: 'dedicated', operator: 'Exists', effect: 'NoSchedule' }],
+      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['platform'] }] }] } } },
+      failurePolicy: { mutation: 'Fail', haConfigMaps: 'Fail', namespaces: 'Ignore', workloadValidation: 'Fail' },
+      commonLabels: { team: 'platform' },
+      commonAnnotations: { 'example.com/owner': 'platform' },
+      podLabels: { 'sidecar.istio.io/inject': 'false' },
+    });
+    const deployment = find(docs, 'Deployment')!;
+    const pod = deployment.spec.template.spec;
+    assert.equal(deployment.spec.replicas, 3);
+    assert.equal(pod.containers[0].image, 'registry.example.com/flink-ha-webhook:0.2.0');
+    assert.equal(pod.containers[0].imagePullPolicy, 'Always');
+    assert.deepEqual(pod.containers[0].resources, { requests: { cpu: '200m', memory: '256Mi' } });
+    assert.equal(pod.priorityClassName, 'platform-critical');
+    assert.deepEqual(pod.nodeSelector, { 'kubernetes.io/os': 'linux' });
+    assert.equal(pod.tolerations[0].key, 'dedicated');
+    assert.ok(pod.affinity.nodeAffinity && !pod.affinity.podAntiAffinity, 'your affinity replaces the default spread');
+    assert.equal(deployment.spec.template.metadata.labels['sidecar.istio.io/inject'], 'false');
+    assert.deepEqual(deployment.spec.selector.matchLabels, { 'app.kubernetes.io/name': 'flink-ha-webhook' }, 'the selector never changes with values');
+    assert.equal(probePod(docs)!.spec.containers[0].image, pod.containers[0].image, 'helm test runs the same image');
+    const policies = Object.fromEntries(webhooksOf(docs).map((w) => [`${w.name}${w.reinvocationPolicy ? ' (mutating)' : ''}`, w.failurePolicy]));
+    assert.deepEqual(policies, {
+      'workloads.flink-ha.io (mutating)': 'Fail',
+      'ha-configmaps.flink-ha.io': 'Fail',
+      'namespaces.flink-ha.io': 'Ignore',
+      'unmarked-namespaces.flink-ha.io': 'Ignore',
+      'workloads.flink-ha.io': 'Fail',
+    });
+    for (const d of docs) {
+      assert.equal(d.metadata.labels?.team, 'platform', `${d.kind} labelled`);
+      if (d.kind !== 'Pod') assert.equal(d.metadata.annotations?.['example.com/owner'], 'platform', `${d.kind} annotated`);
+    }
+  });
+
+  it('a config change rolls the Pods: the checksum annotation follows the config file', async () => {
+    const checksum = async (config: unknown) => find(await render({ config }), 'Deployment')!.spec.template.metadata.annotations['checksum/config'];
+    assert.notEqual(await checksum({}), await checksum({ mode: 'warn' }));
+  });
+
+  it('the storageDir template reaches the config file only when set', async () => {
+    const file = async (config: unknown) => yaml.load(find(await render({ config }), 'ConfigMap')!.data['webhook.yaml']) as Record<string, unknown>;
+    assert.equal((await file({})).storageDirTemplate, undefined);
+    assert.equal((await file({ storageDirTemplate: 's3://ha/{namespace}/{clusterId}' })).storageDirTemplate, 's3://ha/{namespace}/{clusterId}');
+  });
+
+  it('another release name and namespace: every name and reference follows', async () => {
+    const run = await helm(['template', 'guard', CHART_DIR, '--namespace', 'platform']);
+    assert.equal(run.code, 0, run.stderr);
+    const docs = (yaml.loadAll(run.stdout) as Doc[]).filter(Boolean);
+    const service = find(docs, 'Service')!;
+    assert.equal(service.metadata.name, 'guard-flink-ha-webhook');
+    for (const w of webhooksOf(docs)) assert.deepEqual(w.clientConfig.service, { namespace: 'platform', name: 'guard-flink-ha-webhook', path: w.clientConfig.service.path, port: 443 });
+    for (const w of webhooksOf(docs)) assert.ok(w.namespaceSelector.matchExpressions[0].values.includes('platform'), 'its own namespace excluded');
+    const pod = find(docs, 'Deployment')!.spec.template.spec;
+    assert.equal(pod.volumes.find((v: any) => v.name === 'certs').secret.secretName, 'guard-flink-ha-webhook-tls');
+    assert.equal(pod.volumes.find((v: any) => v.name === 'config').configMap.name, find(docs, 'ConfigMap')!.metadata.name);
+    assert.equal(pod.serviceAccountName, find(docs, 'ServiceAccount')!.metadata.name);
+    assert.equal(find(docs, 'ClusterRoleBinding')!.subjects[0].namespace, 'platform');
+    assert.equal(find(docs, 'Namespace')!.metadata.name, 'platform', 'helm template has no cluster to find it in');
+  });
+
+  it('helm template without a namespace renders no Namespace "default"', async () => {
+    const run = await helm(['template', 'flink-ha-webhook', CHART_DIR]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(find((yaml.loadAll(run.stdout) as Doc[]).filter(Boolean), 'Namespace'), undefined);
+  });
+});
+
+describe('optional objects', () => {
+  it('the NetworkPolicy can be left out', async () => {
+    assert.ok(find(await render(), 'NetworkPolicy'));
+    assert.equal(find(await render({ networkPolicy: { enabled: false } }), 'NetworkPolicy'), undefined);
+  });
+
+  it('the ServiceMonitor only when enabled and the cluster serves monitoring.coreos.com/v1', async () => {
+    const enabled = { serviceMonitor: { enabled: true, labels: { release: 'prometheus' } } };
+    assert.equal(find(await render(enabled), 'ServiceMonitor'), undefined, 'no Prometheus operator CRDs: nothing that would fail the install');
+    assert.equal(find(await render({}, ['--api-versions', 'monitoring.coreos.com/v1']), 'ServiceMonitor'), undefined, 'not enabled');
+    const monitor = find(await render(enabled, ['--api-versions', 'monitoring.coreos.com/v1']), 'ServiceMonitor')!;
+    assert.equal(monitor.metadata.labels?.release, 'prometheus');
+    assert.deepEqual(monitor.spec.endpoints[0].tlsConfig.ca.secret, { name: 'flink-ha-webhook-tls', key: 'ca.crt' });
+    assert.equal(monitor.spec.endpoints[0].path, '/metrics');
+  });
+
+  it('the helm test Pod: hook, no shell, no token, restricted; left out with test.enabled=false', async () => {
+    const pod = probePod(await render())!;
+    assert.equal(pod.spec.containers[0].args[0], 'probe');
+    assert.equal(argAfter(pod.spec.containers[0].args, '--url'), 'https://flink-ha-webhook.flink-ha-webhook.svc');
+    assert.equal(pod.spec.automountServiceAccountToken, false);
+    assert.equal(pod.spec.containers[0].securityContext.readOnlyRootFilesystem, true);
+    assert.equal(probePod(await render({ test: { enabled: false } })), undefined);
+  });
+});
