@@ -153,32 +153,7 @@ export async function installWebhookInCluster(
   await plane.kubectlOk(['apply', '-f', '-'], { input: secretManifest(tls) });
   await plane.kubectlOk(['apply', '-k', overlayDir]);
 
-  const readyPods = async () => {
-    const out = await plane.kubectlOk(['get', 'pods', '-n', WEBHOOK_NAMESPACE, '-l', `app.kubernetes.io/name=${SERVICE}`, '-o', 'json']);
-    const pods = (JSON.parse(out) as { items: PodJson[] }).items;
-    return pods
-      .filter((p) => p.metadata.deletionTimestamp === undefined)
-      .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
-      .map((p) => ({ name: p.metadata.name, ip: p.status?.podIP ?? '' }));
-  };
-
-  const readyEndpoints = async () => {
-    const out = await plane.kubectlOk([
-      'get', 'endpointslices', '-n', WEBHOOK_NAMESPACE, '-l', `kubernetes.io/service-name=${SERVICE}`, '-o', 'json',
-    ]);
-    const slices = (JSON.parse(out) as { items: Array<{ endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean } }> }> }).items;
-    return slices.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true).flatMap((e) => e.addresses);
-  };
-
-  const waitServing = async (replicas = 2) => {
-    await waitFor(`${replicas} webhook Pods Ready and listed as ready endpoints of the Service`, async () => {
-      const [pods, endpoints] = await Promise.all([readyPods(), readyEndpoints()]);
-      const ips = pods.map((p) => p.ip).sort();
-      return pods.length === replicas && endpoints.length === replicas && endpoints.sort().join() === ips.join() ? true : undefined;
-    }, { timeoutMs: 180_000, intervalMs: 500 });
-    if (replicas > 0) await waitUntilServed(plane);
-  };
-
+  const { readyPods, waitServing } = webhookServing(plane, WEBHOOK_NAMESPACE, SERVICE);
   await waitServing(2);
   return {
     overlayDir,
@@ -205,6 +180,40 @@ export async function installWebhookInCluster(
       await plane.kubectlOk(['delete', '-k', overlayDir, '--ignore-not-found', '--wait=true', '--timeout=120s']);
     },
   };
+}
+
+/**
+ * The webhook's Pods and Service in `namespace` (Pods labelled app.kubernetes.io/name=flink-ha-webhook, as
+ * manifests/ and the chart label them): which Pods are Ready, and a wait until a number of them serve the API
+ * server's calls through the Service.
+ */
+export function webhookServing(plane: ControlPlane, namespace: string, service: string) {
+  const readyPods = async () => {
+    const out = await plane.kubectlOk(['get', 'pods', '-n', namespace, '-l', 'app.kubernetes.io/name=flink-ha-webhook', '-o', 'json']);
+    const pods = (JSON.parse(out) as { items: PodJson[] }).items;
+    return pods
+      .filter((p) => p.metadata.deletionTimestamp === undefined)
+      .filter((p) => p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'))
+      .map((p) => ({ name: p.metadata.name, ip: p.status?.podIP ?? '' }));
+  };
+
+  const readyEndpoints = async () => {
+    const out = await plane.kubectlOk([
+      'get', 'endpointslices', '-n', namespace, '-l', `kubernetes.io/service-name=${service}`, '-o', 'json',
+    ]);
+    const slices = (JSON.parse(out) as { items: Array<{ endpoints?: Array<{ addresses: string[]; conditions?: { ready?: boolean } }> }> }).items;
+    return slices.flatMap((s) => s.endpoints ?? []).filter((e) => e.conditions?.ready === true).flatMap((e) => e.addresses);
+  };
+
+  const waitServing = async (replicas = 2) => {
+    await waitFor(`${replicas} webhook Pods Ready and listed as ready endpoints of the Service`, async () => {
+      const [pods, endpoints] = await Promise.all([readyPods(), readyEndpoints()]);
+      const ips = pods.map((p) => p.ip).sort();
+      return pods.length === replicas && endpoints.length === replicas && endpoints.sort().join() === ips.join() ? true : undefined;
+    }, { timeoutMs: 180_000, intervalMs: 500 });
+    if (replicas > 0) await waitUntilServed(plane);
+  };
+  return { readyPods, waitServing };
 }
 
 interface PodJson {

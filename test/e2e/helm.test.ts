@@ -1,0 +1,141 @@
+// The chart installed the way a platform team installs it: `helm install` of charts/flink-ha-webhook into a real
+// cluster (control plane, controllers, one real node), the image built from the Containerfile, the serving
+// certificate made by the chart (tls.mode=helm). What only a real install shows: the Pods come up and serve through
+// the Service, the config values reach the policy, `helm upgrade` with new values under a stream of admissions fails
+// none, `helm test` passes, and `helm uninstall` leaves no webhook configuration and every namespace deletable.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import yaml from 'js-yaml';
+import { createFlinkNamespace, podBoundKubeconfig, startControlPlane, type ControlPlane } from './harness/index.ts';
+import { buildWebhookImage } from './harness/image.ts';
+import { startNode, type Node } from './harness/node.ts';
+import { guardedProbe, webhookServing } from './harness/in-cluster.ts';
+import { startAdmissionLoad } from './harness/admission-load.ts';
+import { CHART_DIR, helmFor, type Helm } from './harness/helm.ts';
+
+const RELEASE = 'flink-ha-webhook';
+const RELEASE_NS = 'flink-ha-webhook';
+const NS = 'helm-flink';
+const LOAD_NS = 'helm-load';
+const fixture = (name: string) => join(import.meta.dirname, 'fixtures', name);
+
+// Objects are read back as JSON and walked by path.
+type Json = any;
+
+describe('the Helm chart installed into a real cluster', () => {
+  let plane: ControlPlane;
+  let node: Node;
+  let helm: Helm;
+  let serving: ReturnType<typeof webhookServing>;
+  const valuesFile = (name: string, values: object): string => {
+    const file = join(plane.dir, name);
+    writeFileSync(file, yaml.dump(values));
+    return file;
+  };
+  let imageValues: { repository: string; tag: string; pullPolicy: string };
+  const get = async (resource: string, ns = NS): Promise<Json> =>
+    JSON.parse(await plane.kubectlOk(['get', resource, '-n', ns, '-o', 'json']));
+
+  before(async () => {
+    plane = await startControlPlane({ node: true });
+    node = await startNode(plane);
+    const image = await buildWebhookImage();
+    await node.importImage(image.archive);
+    const at = image.ref.lastIndexOf(':');
+    imageValues = { repository: image.ref.slice(0, at), tag: image.ref.slice(at + 1), pullPolicy: 'Never' };
+    helm = await helmFor(plane);
+    serving = webhookServing(plane, RELEASE_NS, RELEASE);
+    await createFlinkNamespace(plane, NS);
+    await plane.kubectlOk(['create', 'namespace', LOAD_NS]);
+  });
+  after(async () => {
+    await node?.stop();
+    await plane?.stop();
+  });
+
+  it('helm install: two replicas Ready and serving through the Service, with the certificate the chart made', async () => {
+    const values = valuesFile('install.yaml', {
+      image: imageValues,
+      tls: { mode: 'helm' },
+      config: { storageDirTemplate: 's3://flink-ha/{namespace}/{clusterId}' },
+    });
+    await helm.ok(['install', RELEASE, CHART_DIR, '-n', RELEASE_NS, '--create-namespace', '-f', values, '--wait', '--timeout', '180s']);
+    await serving.waitServing(2);
+    const secret = await get('secret/flink-ha-webhook-tls', RELEASE_NS);
+    const ca = Buffer.from(secret.data['ca.crt'], 'base64').toString();
+    for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+      const config = JSON.parse(await plane.kubectlOk(['get', kind, RELEASE, '-o', 'json']));
+      for (const w of config.webhooks as Json[]) {
+        assert.equal(w.clientConfig.service.name, RELEASE, `${w.name as string}: through the Service`);
+        assert.equal(Buffer.from(w.clientConfig.caBundle, 'base64').toString(), ca, `${w.name as string}: the chart's CA`);
+      }
+    }
+  });
+
+  it('a FlinkDeployment comes back mutated with the storageDir of the values, and an HA ConfigMap delete is denied', async () => {
+    await plane.kubectlOk(['apply', '-n', NS, '-f', fixture('flinkdeployment.yaml')]);
+    const fd = await get('flinkdeployment/basic-ha');
+    assert.equal(fd.spec.flinkConfiguration['high-availability.type'], 'kubernetes');
+    assert.equal(fd.spec.flinkConfiguration['high-availability.storageDir'], `s3://flink-ha/${NS}/basic-ha`);
+
+    const flink = await podBoundKubeconfig(plane, NS, 'flink', 'demo-jobmanager-0');
+    await plane.kubectlOk(['apply', '-n', NS, '--server-side', '--field-manager=flink', '-f', fixture('ha-configmaps.yaml')], { kubeconfig: flink });
+    const before = await get('configmap/demo-cluster-config-map');
+    const denied = await plane.kubectl(['delete', 'configmap', 'demo-cluster-config-map', '-n', NS]);
+    assert.notEqual(denied.code, 0);
+    assert.match(denied.stderr, /\[protect-ha-configmap\]/);
+    assert.equal((await get('configmap/demo-cluster-config-map')).metadata.resourceVersion, before.metadata.resourceVersion);
+  });
+
+  it('helm upgrade with new values (another operator ServiceAccount, warn mode) under admissions fails none', async () => {
+    const values = valuesFile('upgrade.yaml', {
+      image: imageValues,
+      tls: { mode: 'helm' },
+      config: {
+        storageDirTemplate: 's3://flink-ha/{namespace}/{clusterId}',
+        operatorServiceAccounts: ['flink-operator', 'platform-flink:flink-operator-v2'],
+        mode: 'warn',
+      },
+    });
+    const caBefore = (await get('secret/flink-ha-webhook-tls', RELEASE_NS)).data['ca.crt'] as string;
+    const load = startAdmissionLoad(plane, LOAD_NS, (n) => guardedProbe(LOAD_NS, n));
+    await load.answered(10);
+    await helm.ok(['upgrade', RELEASE, CHART_DIR, '-n', RELEASE_NS, '-f', values, '--wait', '--timeout', '180s']);
+    await serving.waitServing(2);
+    await load.answered(20);
+    const result = await load.stop();
+    assert.deepEqual(result.failures, []);
+    assert.equal(result.failed, 0);
+    assert.ok(result.answered >= 30);
+
+    assert.equal((await get('secret/flink-ha-webhook-tls', RELEASE_NS)).data['ca.crt'], caBefore, 'the upgrade kept the CA');
+    const validating = JSON.parse(await plane.kubectlOk(['get', 'validatingwebhookconfiguration', RELEASE, '-o', 'json']));
+    const conditions = JSON.stringify(validating.webhooks.map((w: Json) => w.matchConditions ?? []));
+    assert.match(conditions, /flink-operator-v2/, 'the new operator ServiceAccount reaches the matchConditions');
+    // warn mode: a FlinkDeployment without HA is stored as written, with the webhook's "would" warnings.
+    const applied = await plane.kubectl(['apply', '-n', NS, '-f', '-'], {
+      input: readFileSync(fixture('flinkdeployment.yaml'), 'utf8').replace(/name: basic-ha/, 'name: warned'),
+    });
+    assert.equal(applied.code, 0, applied.stderr);
+    assert.match(applied.stderr, /Warning: \[[a-z-]+\] would /);
+    const warned = await get('flinkdeployment/warned');
+    assert.equal(warned.spec.flinkConfiguration?.['high-availability.type'], undefined, 'warn mode does not mutate');
+  });
+
+  it('helm test passes', async () => {
+    const out = await helm.ok(['test', RELEASE, '-n', RELEASE_NS, '--timeout', '120s']);
+    assert.match(out, /Phase:\s+Succeeded/);
+  });
+
+  it('helm uninstall leaves no webhook configuration, and every namespace deletable', async () => {
+    await helm.ok(['uninstall', RELEASE, '-n', RELEASE_NS, '--wait', '--timeout', '120s']);
+    for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+      const out = await plane.kubectlOk(['get', kind, '-o', 'name']);
+      assert.equal(out.trim(), '', `${kind} left behind`);
+    }
+    await plane.kubectlOk(['delete', 'namespace', NS, LOAD_NS, '--wait=true', '--timeout=120s']);
+    for (const ns of [NS, LOAD_NS]) assert.notEqual((await plane.kubectl(['get', 'namespace', ns])).code, 0, `${ns} still exists`);
+  });
+});
