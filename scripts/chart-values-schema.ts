@@ -72,7 +72,7 @@ export function chartValuesSchema(): Record<string, unknown> {
       }),
       networkPolicy: object({ enabled: { type: 'boolean' } }),
       serviceMonitor: object({ enabled: { type: 'boolean' }, interval: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' }, labels: stringMap }),
-      test: object({ enabled: { type: 'boolean' } }),
+      test: object({ enabled: { type: 'boolean' }, url: { type: 'string', pattern: '^(https://.+)?$' }, serverName: { type: 'string' } }),
     }),
   };
 }

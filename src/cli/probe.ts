@@ -4,6 +4,7 @@
 // no shell or curl), and a quick check of any install: exit 0 when the webhook judged the review, 1 when not.
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
 import { randomUUID } from 'node:crypto';
 import type { Command } from 'commander';
 import type { Register } from './main.ts';
@@ -55,12 +56,14 @@ export function checkAnswer(status: number, body: string, uid: string): { proble
   return { problems, decision };
 }
 
-function post(url: URL, body: string, ca: Buffer | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+function post(url: URL, body: string, ca: Buffer | undefined, serverName: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       ...(ca ? { ca } : {}),
+      // The certificate is checked for this name (SNI too) instead of the URL's host: a Pod's IP, say.
+      ...(serverName ? { servername: serverName, checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(serverName, cert) } : {}),
       timeout: timeoutMs,
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -74,7 +77,7 @@ function post(url: URL, body: string, ca: Buffer | undefined, timeoutMs: number)
   });
 }
 
-interface ProbeFlags { url: string; caFile?: string; caBundle?: string; namespace: string; timeout: string }
+interface ProbeFlags { url: string; caFile?: string; caBundle?: string; serverName?: string; namespace: string; timeout: string }
 
 export const registerProbe: Register = (program: Command, io, done): void => {
   program
@@ -83,6 +86,7 @@ export const registerProbe: Register = (program: Command, io, done): void => {
     .requiredOption('--url <url>', 'the webhook, e.g. https://flink-ha-webhook.flink-ha-webhook.svc (POST <url>/validate)')
     .option('--ca-file <file>', 'PEM CA that verifies the serving certificate (the Secret\'s ca.crt)')
     .option('--ca-bundle <base64>', 'the caBundle of the webhook configurations (base64 PEM), instead of --ca-file')
+    .option('--server-name <name>', 'the name the serving certificate must carry, when --url names a Pod IP (default: the URL\'s host)')
     .option('--namespace <ns>', 'namespace of the probe ConfigMap (must not be excluded)', 'flink-ha-probe')
     .option('--timeout <ms>', 'how long to wait for the answer', '10000')
     .action(async (flags: ProbeFlags) => {
@@ -99,7 +103,7 @@ export const registerProbe: Register = (program: Command, io, done): void => {
       const uid = randomUUID();
       const started = Date.now();
       try {
-        const answer = await post(url, JSON.stringify(probeReview(uid, flags.namespace)), ca, Number(flags.timeout) || 10_000);
+        const answer = await post(url, JSON.stringify(probeReview(uid, flags.namespace)), ca, flags.serverName, Number(flags.timeout) || 10_000);
         const { problems, decision } = checkAnswer(answer.status, answer.body, uid);
         if (problems.length > 0) {
           for (const p of problems) io.stderr(`probe: ${url.href}: ${p}\n`);

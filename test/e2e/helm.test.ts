@@ -124,9 +124,18 @@ describe('the Helm chart installed into a real cluster', () => {
     assert.equal(warned.spec.flinkConfiguration?.['high-availability.type'], undefined, 'warn mode does not mutate');
   });
 
-  it('helm test passes', async () => {
-    const out = await helm.ok(['test', RELEASE, '-n', RELEASE_NS, '--timeout', '120s']);
-    assert.match(out, /Phase:\s+Succeeded/);
+  it('helm test passes: the probe Pod sends a dry-run review and the HA ConfigMap guard judges it over verified TLS', async () => {
+    // The harness's cluster has no DNS and no Service proxy (no connection may go to a ClusterIP), so the probe is
+    // pointed at a webhook Pod's IP on the node's bridge and checks the certificate for the Service's name.
+    const [pod] = await serving.readyPods();
+    assert.ok(pod);
+    await helm.ok(['upgrade', RELEASE, CHART_DIR, '-n', RELEASE_NS, '--reuse-values', '--set', `test.url=https://${pod.ip}:8443`,
+      '--set', `test.serverName=${RELEASE}.${RELEASE_NS}.svc`, '--wait', '--timeout', '180s']);
+    const tested = await helm.run(['test', RELEASE, '-n', RELEASE_NS, '--timeout', '120s', '--logs']);
+    const logs = await plane.kubectl(['logs', '-n', RELEASE_NS, `${RELEASE}-probe`]);
+    assert.equal(tested.code, 0, `${tested.stderr}\nprobe Pod log: ${logs.stdout}${logs.stderr}`);
+    assert.match(tested.stdout + logs.stdout, /TLS verified: denied: .*\[protect-ha-configmap\]/);
+    assert.match(tested.stdout, /Phase:\s+Succeeded/);
   });
 
   it('helm uninstall leaves no webhook configuration, and every namespace deletable', async () => {

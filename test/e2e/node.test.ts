@@ -230,7 +230,7 @@ describe('a real node', { timeout: 300_000 }, () => {
       ['-m', 'cgroup', '--path', node.cgroup, '-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'node-out'],
       ['-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'machine-out'],
     ];
-    const forward = [['-i', NODE_BRIDGE, '-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'pods-forwarded']];
+    const forward = [['-i', NODE_BRIDGE, '!', '-o', NODE_BRIDGE, '-m', 'conntrack', '--ctstate', 'NEW', '-m', 'comment', '--comment', 'pods-forwarded']];
     const chains = [
       ['iptables', 'OUTPUT', EGRESS_CHAIN, out4],
       ['ip6tables', 'OUTPUT', EGRESS_CHAIN, out6],

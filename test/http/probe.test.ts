@@ -37,6 +37,15 @@ describe('probe', () => {
     assert.equal(r.code, 0, r.err);
   });
 
+  it('checks the certificate for --server-name instead of the URL\'s host (a Pod IP in the URL, the Service name in the cert)', async () => {
+    const ca = server.ca.toString('base64');
+    const named = await probe(['--url', server.url, '--ca-bundle', ca, '--server-name', 'localhost']);
+    assert.equal(named.code, 0, named.err);
+    const other = await probe(['--url', server.url, '--ca-bundle', ca, '--server-name', 'flink-ha-webhook.elsewhere.svc']);
+    assert.equal(other.code, 1);
+    assert.match(other.err, /flink-ha-webhook\.elsewhere\.svc/);
+  });
+
   it('passes in guardMode warn: allowed, with the rule named in a warning', async () => {
     const r = await probe(['--url', warnServer.url, '--ca-bundle', warnServer.ca.toString('base64')]);
     assert.equal(r.code, 0, r.err);

@@ -146,6 +146,8 @@ function setUpNetwork(apiPort: number, cgroup: string): void {
     '-j', 'DNAT', '--to-destination', `127.0.0.1:${apiPort}`]);
   sh('iptables', ['-w', '-t', 'nat', '-I', 'PREROUTING', '-i', NODE_BRIDGE, '-j', DNAT_CHAIN]);
   sh('iptables', ['-w', '-N', FORWARD_CHAIN]);
+  // Pod to Pod on the bridge (bridged frames pass FORWARD where br_netfilter is loaded): the harness's own hosts.
+  sh('iptables', ['-w', '-A', FORWARD_CHAIN, '-i', NODE_BRIDGE, '-o', NODE_BRIDGE, '-j', 'ACCEPT']);
   sh('iptables', ['-w', '-A', FORWARD_CHAIN, '-i', NODE_BRIDGE, '-j', 'DROP']);
   sh('iptables', ['-w', '-A', FORWARD_CHAIN, '-o', NODE_BRIDGE, '-j', 'DROP']);
   sh('iptables', ['-w', '-I', 'FORWARD', '-j', FORWARD_CHAIN]);
