@@ -220,6 +220,43 @@ describe('cert-manager: manifests/cert-manager/ issued, injected and renewed by 
       await load.stop();
     }
   });
+
+  it('a self-signed serving certificate instead (the overlay before): cainjector merges the new one into caBundle beside the old, no failed admission', async () => {
+    // With a self-signed serving certificate every renewal is a new CA. cainjector (CAInjectorMerging, GA in
+    // 1.21, on by default since 1.19) adds it to caBundle and keeps the old one while it is valid, so the API
+    // server trusts the files the webhook still serves until the kubelet swaps them. Older cainjectors replaced
+    // the bundle, and every call failed until the reload: the reason the overlay now signs with a CA of its own.
+    const load = startAdmissionLoad(plane, LOAD_NS, (n) => guardedProbe(LOAD_NS, 100_000 + n));
+    try {
+      await load.answered(10);
+      const before = await readSecret();
+      await plane.kubectlOk(['-n', WEBHOOK_NS, 'patch', `certificate/${CERTIFICATE}`, '--type=json', '-p',
+        JSON.stringify([{ op: 'replace', path: '/spec/issuerRef/name', value: 'flink-ha-webhook-selfsigned' }])]);
+      await waitForSerialChange(before.leaf.serialNumber, 'cert-manager to issue a self-signed certificate');
+      const selfSigned = await waitFor('cainjector to add the self-signed certificate to every caBundle', async () => {
+        const now = await readSecret();
+        const bundles = (await caBundles()).map((b) => certificatesIn(Buffer.from(b, 'base64').toString('utf8')));
+        const has = (certs: X509Certificate[], c: X509Certificate) => certs.some((x) => x.fingerprint256 === c.fingerprint256);
+        return now.ca.fingerprint256 === now.leaf.fingerprint256 && bundles.every((certs) => has(certs, now.ca) && has(certs, before.ca))
+          ? now
+          : undefined;
+      }, { timeoutMs: 60_000, alive: certManager!.cainjector });
+      assert.ok(selfSigned.leaf.verify(selfSigned.leaf.publicKey), 'self-signed: signed by its own key, and its own ca.crt');
+      // The webhook still serves the CA-signed pair (the kubelet's sync is up to about a minute in a cluster).
+      await load.answered(20);
+      assert.equal(await servedSerial(webhook!.port, injectedCa), serial(before.leaf.serialNumber));
+      writeSecretVolume(join(plane.dir, 'webhook-certs'), selfSigned, 'v3');
+      await waitFor('the webhook to serve the self-signed certificate', async () =>
+        (await servedSerial(webhook!.port, selfSigned.files['ca.crt'])) === serial(selfSigned.leaf.serialNumber) ? true : undefined,
+      { timeoutMs: 30_000 });
+      await load.answered(20);
+      const result = await load.stop();
+      console.log(`# self-signed renewal: caBundle holds ${certificatesIn(Buffer.from((await caBundles())[0]!, 'base64').toString('utf8')).length} certificates; ${result.answered} admissions answered, ${result.failed} failed`);
+      assert.equal(result.failed, 0, result.failures.join('\n'));
+    } finally {
+      await load.stop();
+    }
+  });
 });
 
 /**
@@ -267,4 +304,9 @@ function tcpPeersOf(pid: number): string[] {
     .filter((line) => line.includes(`pid=${pid},`))
     .map((line) => line.trim().split(/\s+/)[3] ?? '')
     .map((peer) => peer.replace(/:\d+$/, '').replace(/^\[|\]$/g, '').replace(/^::ffff:/, ''));
+}
+
+/** The certificates of a PEM bundle. */
+function certificatesIn(pem: string): X509Certificate[] {
+  return (pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? []).map((block) => new X509Certificate(block));
 }
