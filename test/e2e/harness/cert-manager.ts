@@ -121,7 +121,8 @@ export async function startCertManager(plane: ControlPlane): Promise<CertManager
         '--enable-customresourcedefinitions-injectable=false',
         '--v=2',
       ],
-      // controller-runtime's client config reads KUBECONFIG (its own --kubeconfig flag is not on this command).
+      // cainjector's own --kubeconfig option shadows controller-runtime's flag of that name (pflag keeps the first),
+      // and ctrl.GetConfigOrDie reads only the latter: out of a cluster it finds the kubeconfig through KUBECONFIG.
       { dir: plane.dir, env: childEnv({ KUBECONFIG: plane.kubeconfigPath }) },
     );
     started.push(cainjector);
