@@ -101,13 +101,17 @@ describe('install manifests on the real API server', () => {
     assert.deepEqual(pdb.spec.selector.matchLabels, deployment.spec.selector.matchLabels);
   });
 
-  it('the cert-manager overlay adds the Issuer, the Certificate and inject-ca-from on both configurations', async () => {
+  it('the cert-manager overlay adds the CA, its Issuers, the serving Certificate and inject-ca-from on both configurations', async () => {
     const rendered = yaml.loadAll(
       await plane.kubectlOk(['kustomize', join(REPO_ROOT, 'manifests', 'cert-manager')]),
     ) as Doc[];
-    const certificate = rendered.find((d) => d.kind === 'Certificate') as Any;
-    assert.equal(certificate.spec.secretName, 'flink-ha-webhook-tls');
-    assert.ok(rendered.some((d) => d.kind === 'Issuer'));
+    const certificate = rendered.find((d) => d.kind === 'Certificate' && (d as Any).spec.secretName === 'flink-ha-webhook-tls') as Any;
+    assert.ok(certificate, 'a Certificate writes the Secret flink-ha-webhook-tls');
+    // Signed by a CA issuer, not self-signed: a renewal must not change the injected caBundle.
+    const issuer = rendered.find((d) => d.kind === 'Issuer' && d.metadata.name === certificate.spec.issuerRef.name) as Any;
+    assert.ok(issuer?.spec.ca, `the serving Certificate's issuer ${certificate.spec.issuerRef.name} is a CA issuer`);
+    const ca = rendered.find((d) => d.kind === 'Certificate' && (d as Any).spec.secretName === issuer.spec.ca.secretName) as Any;
+    assert.equal(ca?.spec.isCA, true);
     for (const kind of ['MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration']) {
       const config = rendered.find((d) => d.kind === kind);
       assert.equal(

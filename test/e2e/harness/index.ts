@@ -27,6 +27,10 @@
 //                                   with an imported image; they reach the API server at 10.0.0.1:443; every pull
 //                                   fails at once (dead proxy). stop() deletes Pods, then removes everything
 //   localImages()                   the pause and busybox OCI archives (test/e2e/node/build-images.sh, cached)
+//   startCertManager(plane)         (cert-manager.ts) cert-manager v1.21.2's CRDs, controller and cainjector
+//                                   (build-cert-manager.sh, cached) as host processes with the admin
+//                                   kubeconfig, leader election off, only the SelfSigned/CA issuer controllers,
+//                                   loopback ports only; no cert-manager webhook. .controller, .cainjector, .stop()
 //   startE2E(opts?)                 all three; .stop() tears everything down
 //   serviceAccount(ns, name)        'system:serviceaccount:<ns>:<name>', for kubectl's `as`
 //   createFlinkNamespace(plane, ns) a namespace with the `flink` ServiceAccount and flink's HA ConfigMap Role
@@ -60,6 +64,8 @@ export { ensureBinaries } from './binaries.ts';
 export { startNode, localImages, NODE_IP, NODE_BRIDGE, KUBERNETES_SERVICE_IP } from './node.ts';
 export type { Node, NodeOptions, NodeInternals, LocalImages } from './node.ts';
 export { buildWebhookImage } from './image.ts';
+export { startCertManager, ensureCertManagerBinaries, CERT_MANAGER_CONTROLLERS } from './cert-manager.ts';
+export type { CertManager, CertManagerBinaries } from './cert-manager.ts';
 export type { WebhookImage } from './image.ts';
 export { podBoundKubeconfig, mintedKubeconfig, operatorKubeconfig, tokenKubeconfig } from './identities.ts';
 
