@@ -44,10 +44,14 @@ describe('TLS modes', () => {
 
   it('cert-manager: the Issuer and Certificate of manifests/cert-manager, inject-ca-from on both configurations, no caBundle', async () => {
     const docs = await render({ tls: { mode: 'cert-manager' } });
-    const certificate = find(docs, 'Certificate')!;
-    // The kustomize overlay and the chart describe the same objects.
-    assert.deepEqual(certificate, repoFile('manifests/cert-manager/certificate.yaml')[0]);
-    assert.deepEqual(find(docs, 'Issuer'), repoFile('manifests/cert-manager/issuer.yaml')[0]);
+    const certificate = docs.find((d) => d.kind === 'Certificate' && d.metadata.name === 'flink-ha-webhook-serving')!;
+    // The kustomize overlay and the chart describe the same objects: the CA's Issuers and Certificate, the serving one.
+    const certManagerObjects = (objects: typeof docs) => objects
+      .filter((d) => d.kind === 'Issuer' || d.kind === 'Certificate')
+      .sort((a, b) => `${a.kind}/${a.metadata.name}`.localeCompare(`${b.kind}/${b.metadata.name}`));
+    const overlay = [...repoFile('manifests/cert-manager/issuer.yaml'), ...repoFile('manifests/cert-manager/certificate.yaml')];
+    assert.equal(certManagerObjects(docs).length, 4);
+    assert.deepEqual(certManagerObjects(docs), certManagerObjects(overlay));
     for (const kind of WEBHOOK_KINDS) {
       assert.equal(find(docs, kind)!.metadata.annotations?.['cert-manager.io/inject-ca-from'], 'flink-ha-webhook/flink-ha-webhook-serving', kind);
     }
