@@ -11,7 +11,10 @@ import yaml from 'js-yaml';
 import { createFlinkNamespace, podBoundKubeconfig, startControlPlane, type ControlPlane } from './harness/index.ts';
 import { buildWebhookImage } from './harness/image.ts';
 import { startNode, type Node } from './harness/node.ts';
-import { guardedProbe, webhookServing } from './harness/in-cluster.ts';
+import { guardedProbe, servedSerial, webhookServing } from './harness/in-cluster.ts';
+import { startCertManager } from './harness/cert-manager.ts';
+import { waitFor } from './harness/processes.ts';
+import { X509Certificate } from 'node:crypto';
 import { startAdmissionLoad } from './harness/admission-load.ts';
 import { CHART_DIR, helmFor, type Helm } from './harness/helm.ts';
 
@@ -146,5 +149,76 @@ describe('the Helm chart installed into a real cluster', () => {
     }
     await plane.kubectlOk(['delete', 'namespace', NS, LOAD_NS, '--wait=true', '--timeout=120s']);
     for (const ns of [NS, LOAD_NS]) assert.notEqual((await plane.kubectl(['get', 'namespace', ns])).code, 0, `${ns} still exists`);
+  });
+
+  describe('tls.mode=cert-manager, with a real cert-manager (controller and cainjector)', () => {
+    const CM_LOAD_NS = 'helm-cm-load';
+    const leafSerial = (secret: Json) =>
+      new X509Certificate(Buffer.from(secret.data['tls.crt'], 'base64')).serialNumber.replace(/^0+/, '').toUpperCase();
+    let caPem = '';
+
+    before(async () => {
+      await startCertManager(plane);
+      await plane.kubectlOk(['create', 'namespace', CM_LOAD_NS]);
+      // The helm-mode Secret outlives its release (helm.sh/resource-policy: keep): a fresh start for cert-manager.
+      await plane.kubectlOk(['delete', 'secret', 'flink-ha-webhook-tls', '-n', RELEASE_NS, '--ignore-not-found']);
+      const values = valuesFile('cert-manager.yaml', { image: imageValues, tls: { mode: 'cert-manager' } });
+      await helm.ok(['install', RELEASE, CHART_DIR, '-n', RELEASE_NS, '--create-namespace', '-f', values, '--wait', '--timeout', '180s']);
+      await serving.waitServing(2);
+    });
+
+    it('the certificate is issued by cert-manager, its CA injected into every webhook, and served by both replicas', async () => {
+      const secret = await get('secret/flink-ha-webhook-tls', RELEASE_NS);
+      caPem = Buffer.from(secret.data['ca.crt'], 'base64').toString();
+      for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+        const config = JSON.parse(await plane.kubectlOk(['get', kind, RELEASE, '-o', 'json']));
+        for (const w of config.webhooks as Json[]) {
+          assert.equal(Buffer.from(w.clientConfig.caBundle, 'base64').toString(), caPem, `${w.name as string}: the injected CA`);
+        }
+      }
+      const serial = leafSerial(secret);
+      const pods = await serving.readyPods();
+      await waitFor('both replicas to serve the issued certificate', async () => {
+        const served = await Promise.all(pods.map((p) => servedSerial(p.ip, caPem).catch(() => '')));
+        return served.every((s) => s === serial) ? true : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 1000 });
+    });
+
+    it('a renewal reaches both replicas through the kubelet\'s Secret volume, with no failed admission', async () => {
+      const load = startAdmissionLoad(plane, CM_LOAD_NS, (n) => guardedProbe(CM_LOAD_NS, n));
+      await load.answered(10);
+      const before = leafSerial(await get('secret/flink-ha-webhook-tls', RELEASE_NS));
+      const certificate = await get('certificate/flink-ha-webhook-serving', RELEASE_NS);
+      // What `cmctl renew` does: the Issuing condition makes cert-manager's trigger controller re-issue.
+      await plane.kubectlOk(['-n', RELEASE_NS, 'patch', 'certificate/flink-ha-webhook-serving', '--subresource=status', '--type=json', '-p',
+        JSON.stringify([{ op: 'add', path: '/status/conditions/-', value: {
+          type: 'Issuing', status: 'True', reason: 'ManuallyTriggered', message: 'renewal forced by the e2e test',
+          lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), observedGeneration: certificate.metadata.generation,
+        } }])]);
+      const renewed = await waitFor('cert-manager to renew the serving certificate', async () => {
+        const serial = leafSerial(await get('secret/flink-ha-webhook-tls', RELEASE_NS));
+        return serial !== before ? serial : undefined;
+      }, { timeoutMs: 60_000, intervalMs: 300 });
+      const pods = await serving.readyPods();
+      await waitFor('both replicas to serve the renewed certificate', async () => {
+        const served = await Promise.all(pods.map((p) => servedSerial(p.ip, caPem).catch(() => '')));
+        // cert-manager may issue twice for one trigger: any serial newer than `before` from the Secret counts.
+        const now = leafSerial(await get('secret/flink-ha-webhook-tls', RELEASE_NS));
+        return served.every((s) => s === now) && now !== before ? true : undefined;
+      }, { timeoutMs: 120_000, intervalMs: 1000 });
+      await load.answered(10);
+      const result = await load.stop();
+      assert.deepEqual(result.failures, []);
+      assert.equal(result.failed, 0);
+      assert.notEqual(renewed, before);
+      assert.deepEqual((await serving.readyPods()).map((p) => p.name).sort(), pods.map((p) => p.name).sort(), 'no Pod restarted for it');
+    });
+
+    it('helm uninstall leaves no webhook configuration', async () => {
+      await helm.ok(['uninstall', RELEASE, '-n', RELEASE_NS, '--wait', '--timeout', '120s']);
+      for (const kind of ['mutatingwebhookconfiguration', 'validatingwebhookconfiguration']) {
+        assert.equal((await plane.kubectlOk(['get', kind, '-o', 'name'])).trim(), '', `${kind} left behind`);
+      }
+    });
   });
 });
