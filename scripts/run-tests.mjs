@@ -20,9 +20,11 @@ if (files.length === 0) {
 }
 // e2e suites share one control plane per file and are heavy: run them one file at a time.
 const concurrency = suites.includes('e2e') ? '1' : String(Math.max(2, Math.min(4, files.length)));
+// --test-force-exit: a file whose tests are done ends even if a handle it forgot keeps its event loop alive (its
+// exit hooks still stop every process the harness started), rather than hanging the suite until CI's limit.
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, ...files],
+  ['--import', 'tsx', '--test', '--test-force-exit', `--test-concurrency=${concurrency}`, ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);

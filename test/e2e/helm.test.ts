@@ -12,7 +12,7 @@ import { createFlinkNamespace, podBoundKubeconfig, startControlPlane, type Contr
 import { buildWebhookImage } from './harness/image.ts';
 import { startNode, type Node } from './harness/node.ts';
 import { guardedProbe, servedSerial, webhookServing } from './harness/in-cluster.ts';
-import { startCertManager } from './harness/cert-manager.ts';
+import { startCertManager, type CertManager } from './harness/cert-manager.ts';
 import { waitFor } from './harness/processes.ts';
 import { X509Certificate } from 'node:crypto';
 import { startAdmissionLoad } from './harness/admission-load.ts';
@@ -156,15 +156,20 @@ describe('the Helm chart installed into a real cluster', () => {
     const leafSerial = (secret: Json) =>
       new X509Certificate(Buffer.from(secret.data['tls.crt'], 'base64')).serialNumber.replace(/^0+/, '').toUpperCase();
     let caPem = '';
+    let certManager: CertManager | undefined;
 
     before(async () => {
-      await startCertManager(plane);
+      certManager = await startCertManager(plane);
       await plane.kubectlOk(['create', 'namespace', CM_LOAD_NS]);
       // The helm-mode Secret outlives its release (helm.sh/resource-policy: keep): a fresh start for cert-manager.
       await plane.kubectlOk(['delete', 'secret', 'flink-ha-webhook-tls', '-n', RELEASE_NS, '--ignore-not-found']);
       const values = valuesFile('cert-manager.yaml', { image: imageValues, tls: { mode: 'cert-manager' } });
       await helm.ok(['install', RELEASE, CHART_DIR, '-n', RELEASE_NS, '--create-namespace', '-f', values, '--wait', '--timeout', '180s']);
       await serving.waitServing(2);
+    });
+    // Its own processes: the plane's stop() ends only the plane's (a running controller would keep this file alive).
+    after(async () => {
+      await certManager?.stop();
     });
 
     it('the certificate is issued by cert-manager, its CA injected into every webhook, and served by both replicas', async () => {
