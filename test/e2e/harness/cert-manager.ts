@@ -9,10 +9,10 @@
 //   cainjector needs none of it.
 // - Loopback only: metrics and healthz listen on 127.0.0.1, and only the controllers the SelfSigned and CA
 //   issuers need run (no ACME orders/challenges, Vault, Venafi, ingress or Gateway shims), so nothing dials out.
-import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
+import { runBuildScript } from './build-script.ts';
 import { freePort, type ControlPlane } from './control-plane.ts';
 import { childEnv, spawnManaged, waitFor, type Managed } from './processes.ts';
 
@@ -52,25 +52,14 @@ let cached: Promise<CertManagerBinaries> | undefined;
 
 /** Builds the binaries if they are missing (minutes the first time; progress on stderr). */
 export function ensureCertManagerBinaries(): Promise<CertManagerBinaries> {
-  cached ??= new Promise<CertManagerBinaries>((resolve, reject) => {
-    const child = spawn('bash', [script], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => {
-      const dir = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || dir === '') {
-        reject(new Error(`${script} failed (exit ${code}): cert-manager could not be built`));
-        return;
-      }
-      const crdDir = join(dir, 'crds');
-      resolve({
-        dir,
-        controller: join(dir, 'cert-manager-controller'),
-        cainjector: join(dir, 'cert-manager-cainjector'),
-        crds: readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(crdDir, f)),
-      });
-    });
+  cached ??= runBuildScript(script, [], 'cert-manager').then((dir) => {
+    const crdDir = join(dir, 'crds');
+    return {
+      dir,
+      controller: join(dir, 'cert-manager-controller'),
+      cainjector: join(dir, 'cert-manager-cainjector'),
+      crds: readdirSync(crdDir).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(crdDir, f)),
+    };
   });
   return cached;
 }

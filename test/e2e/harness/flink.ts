@@ -11,9 +11,9 @@
 // Every JVM runs in its own process group under the control plane's temp dir, so the control plane's exit hooks
 // and watchdog kill it too when a test throws or the test process dies; stop() kills them in order.
 import { LEADER_ANNOTATION } from '../../../src/flink/ha-configmap.ts';
-import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
+import { runBuildScript } from './build-script.ts';
 import { join } from 'node:path';
 import { freePort, REPO_ROOT, type ControlPlane } from './control-plane.ts';
 import { childEnv, spawnManaged, waitFor, writePrivate, type Managed } from './processes.ts';
@@ -33,20 +33,9 @@ const builds = new Map<string, Promise<FlinkBuild>>();
 export function ensureFlink(version: string): Promise<FlinkBuild> {
   let build = builds.get(version);
   if (!build) {
-    build = new Promise<FlinkBuild>((resolve, reject) => {
-      const child = spawn('bash', [buildScript, version], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-      child.on('error', reject);
-      child.on('exit', (code) => {
-        const dir = out.trim().split('\n').at(-1) ?? '';
-        if (code !== 0 || dir === '') {
-          reject(new Error(`${buildScript} ${version} failed (exit ${code})`));
-          return;
-        }
-        const jars = readFileSync(join(dir, 'classpath.txt'), 'utf8').trim();
-        resolve({ version, dir, classpath: `${jars}:${join(dir, 'job')}` });
-      });
+    build = runBuildScript(buildScript, [version], `Flink ${version}`).then((dir) => {
+      const jars = readFileSync(join(dir, 'classpath.txt'), 'utf8').trim();
+      return { version, dir, classpath: `${jars}:${join(dir, 'job')}` };
     });
     builds.set(version, build);
   }
