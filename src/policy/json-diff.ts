@@ -18,8 +18,10 @@ function walk(a: unknown, b: unknown, path: string, ops: Operation[]): void {
     // Removals from the end first, so array indices stay valid while the patch is applied.
     for (let i = aKeys.length - 1; i >= 0; i--) {
       const key = aKeys[i]!;
-      if (!Object.hasOwn(bObj, key) || bObj[key] === undefined) ops.push({ op: 'remove', path: `${path}/${escape(key)}` });
-      else walk(aObj[key], bObj[key], `${path}/${escape(key)}`, ops);
+      const bv = bObj[key];
+      if (bv === undefined || !Object.hasOwn(bObj, key)) ops.push({ op: 'remove', path: `${path}/${escape(key)}` });
+      // Shared subtrees are most of the object: skip them before building their path.
+      else if (aObj[key] !== bv) walk(aObj[key], bv, `${path}/${escape(key)}`, ops);
     }
     for (const key of Object.keys(bObj)) {
       if (!Object.hasOwn(aObj, key) && bObj[key] !== undefined) ops.push({ op: 'add', path: `${path}/${escape(key)}`, value: bObj[key] });
