@@ -57,44 +57,51 @@ function isMarkKey(key: string, kind: 'labels' | 'annotations', config: WebhookC
  */
 export function ownedFields(obj: KubeObject | null | undefined, config: WebhookConfig): Map<string, string> {
   const out = new Map<string, string>();
+  for (const [path, value] of ownedValues(obj, config)) out.set(path, canonical(value));
+  return out;
+}
+
+/** ownedFields before canonicalisation: comparing values first spares serialising every data value of both sides. */
+function ownedValues(obj: KubeObject | null | undefined, config: WebhookConfig): Map<string, unknown> {
+  const out = new Map<string, unknown>();
   if (!obj) return out;
   for (const [key, value] of Object.entries(obj)) {
     if (IDENTITY.has(key) || key === 'metadata' || value === undefined) continue;
     // data and binaryData key by key, so a message names the pointer that changed.
     if ((key === 'data' || key === 'binaryData') && isRecord(value)) {
-      for (const [k, v] of Object.entries(value)) out.set(`/${key}/${escape(k)}`, canonical(v));
+      for (const [k, v] of Object.entries(value)) out.set(`/${key}/${escape(k)}`, v);
       continue;
     }
-    out.set(`/${escape(key)}`, canonical(value));
+    out.set(`/${escape(key)}`, value);
   }
   const meta: unknown = obj.metadata;
   if (meta === undefined || meta === null) return out;
   if (!isRecord(meta)) {
-    out.set('/metadata', canonical(meta));
+    out.set('/metadata', meta);
     return out;
   }
   for (const [key, value] of Object.entries(meta)) {
     if (IDENTITY_META.has(key) || SERVER_META.has(key) || value === undefined) continue;
     if ((key === 'labels' || key === 'annotations') && isRecord(value)) {
       for (const [k, v] of Object.entries(value)) {
-        if (isProtectedKey(k, key, config)) out.set(`/metadata/${key}/${escape(k)}`, canonical(v));
+        if (isProtectedKey(k, key, config)) out.set(`/metadata/${key}/${escape(k)}`, v);
       }
       continue;
     }
-    out.set(`/metadata/${escape(key)}`, canonical(value));
+    out.set(`/metadata/${escape(key)}`, value);
   }
   return out;
 }
 
 /** Every owned field that differs between the stored object (null on CREATE) and the written one. */
 export function ownedChanges(before: KubeObject | null | undefined, after: KubeObject | null | undefined, config: WebhookConfig): OwnedChange[] {
-  const a = ownedFields(before, config);
-  const b = ownedFields(after, config);
+  const a = ownedValues(before, config);
+  const b = ownedValues(after, config);
   const changes: OwnedChange[] = [];
   for (const [path, value] of a) {
     const next = b.get(path);
     if (next === undefined) changes.push({ path, rule: ruleOf(path, config), change: 'removed' });
-    else if (next !== value) changes.push({ path, rule: ruleOf(path, config), change: 'changed' });
+    else if (!sameContent(value, next)) changes.push({ path, rule: ruleOf(path, config), change: 'changed' });
   }
   for (const path of b.keys()) if (!a.has(path)) changes.push({ path, rule: ruleOf(path, config), change: 'added' });
   return changes;
@@ -115,14 +122,23 @@ export function releaseMarkOf(obj: KubeObject | null | undefined, config: Webhoo
   return stringMap(obj?.metadata?.labels)[config.exemptLabel] === 'true' ? `${config.exemptLabel}=true` : undefined;
 }
 
+/** canonical(a) === canonical(b), without serialising when the values are identical or both plain strings. */
+function sameContent(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'string' && typeof b === 'string') return false;
+  return canonical(a) === canonical(b);
+}
+
 /** JSON with object keys sorted, so that the same content compares equal whatever the key order. */
 function canonical(value: unknown): string {
+  // Most owned fields are data values (strings): a replacer would only slow JSON.stringify down for them.
+  if (typeof value !== 'object' || value === null) return JSON.stringify(value);
   return JSON.stringify(value, (_k, v: unknown) =>
     isRecord(v) ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]])) : v);
 }
 
 function escape(key: string): string {
-  return key.replace(/~/g, '~0').replace(/\//g, '~1');
+  return key.includes('~') || key.includes('/') ? key.replace(/~/g, '~0').replace(/\//g, '~1') : key;
 }
 
 function unescape(key: string): string {
