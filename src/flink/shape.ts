@@ -164,11 +164,23 @@ export function flinkDeploymentSpecProblems(spec: Record<string, unknown>, path 
   return c.problems;
 }
 
+const nestsCache = new Map<string, boolean>();
+
+/** Whether a longer TEXT_KEY nests under `key`. Keys are TEXT_KEYS and their dotted suffixes, so the cache stays small. */
+function nestsUnder(key: string): boolean {
+  let nests = nestsCache.get(key);
+  if (nests === undefined) {
+    nests = TEXT_KEYS.some((k) => k.startsWith(`${key}.`));
+    nestsCache.set(key, nests);
+  }
+  return nests;
+}
+
 /** Finds a dotted Flink key in a flat or nested config map (`a.b.c` as a key, or under `a: {b.c}`, `a: {b: {c}}`). */
 function lookupConfig(node: Record<string, unknown>, key: string): { path: string; value: unknown } | undefined {
   const own = node[key];
   // A map under a full key is a mistake (`storageDir: {}`), unless longer keys nest in it (`high-availability: {type}`).
-  const nests = TEXT_KEYS.some((k) => k.startsWith(`${key}.`));
+  const nests = nestsUnder(key);
   if (own !== undefined && own !== null && !(isMap(own) && nests)) return { path: key, value: own };
   for (const [k, v] of Object.entries(node)) {
     if (key.startsWith(`${k}.`) && isMap(v)) {
