@@ -108,7 +108,7 @@ async function buildTarget(request: PolicyRequest, ctx: PolicyContext, phase: Ph
   // they edit and share the rest (metadata.managedFields, status, volumes...) with the request. Validate rules
   // never edit, so guarded objects are judged as they are.
   const draft = request.object && part ? editableCopy(request.object, first.shape) : request.object;
-  const classified: Classified = part && draft && !wasHa ? classify(draft, patterns) : first;
+  const classified: Classified = part && draft && !wasHa ? classifyCopy(first, draft, patterns) : first;
   const flink = await flinkViewOf(classified, draft, namespace, ctx.cluster);
   return { request, namespace, classified, draft, editablePart: part, old: request.oldObject, flink, config: ctx.config, cluster: ctx.cluster };
 }
@@ -191,7 +191,7 @@ const EDITABLE_PART: Partial<Record<Classified['shape'], 'spec' | 'data'>> = {
  * top-level fields, a FlinkDeployment's jobManager and flinkConfiguration (nested writes), each container (rules
  * replace its args and env arrays, never edit them in place), and a ConfigMap's data.
  */
-function editableCopy(obj: KubeObject, shape: Classified['shape']): KubeObject {
+export function editableCopy(obj: KubeObject, shape: Classified['shape']): KubeObject {
   if (shape === 'flink-config') return { ...obj, data: isRecord(obj.data) ? { ...obj.data } : obj.data };
   if (!isRecord(obj.spec)) return { ...obj };
   const spec = obj.spec;
@@ -222,6 +222,24 @@ function copyPodSpec(podSpec: unknown): unknown {
   if (!isRecord(podSpec)) return podSpec;
   const containers = Array.isArray(podSpec.containers) ? podSpec.containers.map((c: unknown) => (isRecord(c) ? { ...c } : c)) : podSpec.containers;
   return { ...podSpec, containers };
+}
+
+/**
+ * classify(draft), for a draft made by editableCopy from the object `first` classified. A workload's copy has the
+ * original's content with its pod spec and containers copied in place, so the classification is the same with its
+ * references moved into the copy; a config ConfigMap's holds no references. FlinkDeployments are classified again:
+ * their flinkConfiguration is copied through JSON, which can change what a YAML manifest held (dates, say).
+ */
+export function classifyCopy(first: Classified, draft: KubeObject, patterns: RegExp[]): Classified {
+  if (first.shape === 'flink-config') return first;
+  if (first.shape === 'workload') {
+    const podSpec = first.controller === 'Pod' ? draft.spec : isRecord(draft.spec) && isRecord(draft.spec.template) ? draft.spec.template.spec : undefined;
+    const at = first.podSpec.containers.indexOf(first.container);
+    if (isRecord(podSpec) && Array.isArray(podSpec.containers) && at >= 0 && isRecord(podSpec.containers[at])) {
+      return { ...first, podSpec: podSpec as unknown as typeof first.podSpec, container: podSpec.containers[at] as unknown as typeof first.container };
+    }
+  }
+  return classify(draft, patterns);
 }
 
 /** The JSON patch of the one part the rules may edit, with paths from the object's root. */
