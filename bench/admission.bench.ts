@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../test/support/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -195,17 +195,6 @@ async function costBreakdown(requests: Array<{ path: string; body: string }>): P
     return JSON.stringify(reviewOf(responseOf('uid', decisions[i++ % decisions.length]!)));
   });
   return { decideUs, admissionUs };
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 function rssOf(pid: number): number {

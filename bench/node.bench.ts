@@ -8,7 +8,7 @@
 import { execFileSync } from 'node:child_process';
 import { CoreV1Api, type V1ConfigMap, type V1Pod } from '@kubernetes/client-node';
 import type { BenchResult } from './index.ts';
-import { createFlinkNamespace, podBoundKubeconfig, startControlPlane, unregisterWebhooks, type ControlPlane } from '../test/e2e/harness/index.ts';
+import { createFlinkNamespace, podBoundKubeconfig, startControlPlane, unregisterWebhooks, webhookAttempts, type ControlPlane } from '../test/e2e/harness/index.ts';
 import { buildWebhookImage } from '../test/e2e/harness/image.ts';
 import { startNode } from '../test/e2e/harness/node.ts';
 import { installWebhookInCluster } from '../test/e2e/harness/in-cluster.ts';
@@ -62,14 +62,6 @@ export async function run(): Promise<BenchResult[]> {
   }
 }
 
-/** Every call the API server made or tried to make to a webhook (its own metric, all codes). */
-async function attempts(plane: ControlPlane): Promise<number> {
-  return (await plane.get('/metrics'))
-    .split('\n')
-    .filter((l) => l.startsWith('apiserver_admission_webhook_request_total{'))
-    .reduce((sum, l) => sum + Number(l.slice(l.lastIndexOf(' ') + 1)), 0);
-}
-
 const TYPICAL = [
   { app: 'web', component: 'frontend', tier: 'web' },
   { 'app.kubernetes.io/name': 'redis', 'app.kubernetes.io/component': 'cache', type: 'cache' },
@@ -79,7 +71,7 @@ const TYPICAL = [
 
 async function nonFlinkCalls(plane: ControlPlane): Promise<{ calls: number; objects: number }> {
   await plane.kubectlOk(['create', 'namespace', 'bench-others']);
-  const before = await attempts(plane);
+  const before = await webhookAttempts(plane);
   const items: object[] = [];
   for (let i = 0; i < OTHERS; i++) {
     const labels = TYPICAL[i % TYPICAL.length]!;
@@ -99,7 +91,7 @@ async function nonFlinkCalls(plane: ControlPlane): Promise<{ calls: number; obje
     if (Date.now() > deadline) throw new Error(`only ${pods} of ${2 * OTHERS} Pods appeared`);
     await new Promise((r) => setTimeout(r, 500));
   }
-  const calls = (await attempts(plane)) - before;
+  const calls = (await webhookAttempts(plane)) - before;
   await plane.kubectl(['delete', 'namespace', 'bench-others', '--wait=false']);
   return { calls, objects: 4 * OTHERS };
 }

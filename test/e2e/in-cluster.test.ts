@@ -13,6 +13,7 @@ import {
   createFlinkNamespace,
   podBoundKubeconfig,
   startControlPlane,
+  webhookAttempts,
   type ControlPlane,
 } from './harness/index.ts';
 import { buildWebhookImage } from './harness/image.ts';
@@ -232,15 +233,6 @@ describe('the webhook installed from manifests/ as Pods on a real node', () => {
     }
   });
 });
-
-/** Every call the API server tried to make to any webhook, answered or not (code 0: no answer). */
-async function webhookAttempts(plane: ControlPlane): Promise<number> {
-  const metrics = await plane.get('/metrics');
-  return metrics
-    .split('\n')
-    .filter((line) => line.startsWith('apiserver_admission_webhook_request_total{'))
-    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
-}
 
 async function waitForValue<T>(read: () => Promise<T>, want: T, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
-import { createServer } from 'node:net';
+import { freePort } from '../../support/free-port.ts';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -43,6 +43,8 @@ export interface KubectlResult {
   stderr: string;
 }
 
+export { freePort };
+
 export interface ControlPlane {
   binaries: Binaries;
   /** Temp dir holding the PKI, logs, etcd data and the kubeconfig; removed on stop. */
@@ -65,21 +67,6 @@ export interface ControlPlane {
   /** Started with `node: true`: a kubelet may join (startNode in node.ts). */
   node: boolean;
   stop(): Promise<void>;
-}
-
-/** A free TCP port on 127.0.0.1 (asked of the kernel; freed again before it is used). */
-export function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => {
-        if (address && typeof address === 'object') resolvePort(address.port);
-        else reject(new Error('no port'));
-      });
-    });
-  });
 }
 
 /** Where shared/ lives: beside the repo (as CI lays it out), or FLINK_HA_SHARED. */

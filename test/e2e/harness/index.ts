@@ -58,6 +58,7 @@ export {
   manifestWebhookConfigurations,
   localWebhookConfigurations,
   webhookCallCounts,
+  webhookAttempts,
 } from './webhook.ts';
 export type { Webhook, WebhookOptions } from './webhook.ts';
 export { ensureBinaries } from './binaries.ts';

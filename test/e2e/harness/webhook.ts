@@ -165,6 +165,14 @@ async function waitUntilCalled(plane: ControlPlane, webhook: Webhook, names: str
  * The API server's count of calls per webhook: by default those answered 200 (allowed or denied in the review);
  * `any` also counts calls answered with another HTTP status (a 4xx/5xx, or a timeout's), but never code 0.
  */
+/** Every call the API server made or tried to make to any webhook, answered or not (code 0: no answer). */
+export async function webhookAttempts(plane: ControlPlane): Promise<number> {
+  return (await plane.get('/metrics'))
+    .split('\n')
+    .filter((line) => line.startsWith('apiserver_admission_webhook_request_total{'))
+    .reduce((sum, line) => sum + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+}
+
 export async function webhookCallCounts(plane: ControlPlane, which: 'ok' | 'any' = 'ok'): Promise<Map<string, number>> {
   const metrics = await plane.get('/metrics');
   const counts = new Map<string, number>();
