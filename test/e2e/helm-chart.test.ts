@@ -5,35 +5,23 @@
 // secret mode finds the caBundle in the Secret the user brought.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
-import { REPO_ROOT, startControlPlane, type ControlPlane } from './harness/index.ts';
-import { ensureHelm } from './harness/helm-binary.ts';
+import { startControlPlane, type ControlPlane } from './harness/index.ts';
+import { CHART_DIR as CHART, helmFor, type Helm } from './harness/helm.ts';
 
-const CHART = join(REPO_ROOT, 'charts', 'flink-ha-webhook');
 const NS = 'flink-ha-webhook';
 
 describe('helm install, upgrade and uninstall on the real API server', () => {
   let plane: ControlPlane;
-  let helmBin: string;
+  let runner: Helm;
   before(async () => {
-    [plane, helmBin] = await Promise.all([startControlPlane({ crds: false }), ensureHelm()]);
+    plane = await startControlPlane({ crds: false });
+    runner = await helmFor(plane);
   });
   after(async () => {
     await plane?.stop();
   });
 
-  const helm = (args: string[]) =>
-    new Promise<string>((resolve, reject) => {
-      const env = {
-        ...process.env,
-        KUBECONFIG: plane.kubeconfigPath,
-        HELM_CONFIG_HOME: join(plane.dir, 'helm', 'config'),
-        HELM_CACHE_HOME: join(plane.dir, 'helm', 'cache'),
-        HELM_DATA_HOME: join(plane.dir, 'helm', 'data'),
-      };
-      execFile(helmBin, args, { env, encoding: 'utf8' }, (err, stdout, stderr) => (err ? reject(new Error(`helm ${args.join(' ')}: ${stderr}`)) : resolve(stdout)));
-    });
+  const helm = (args: string[]) => runner.ok(args);
   const json = async (args: string[]) => JSON.parse(await plane.kubectlOk([...args, '-o', 'json']));
   const caBundles = async () => {
     const bundles: string[] = [];
