@@ -1,6 +1,7 @@
 // The hot path: POST /mutate and /validate. Reads the raw body itself and writes the answer directly, because
 // express's JSON parser, res.json and etag cost the webhook most of its throughput (see bench/admission.bench.ts).
-// Flow: bytes -> admission/parse -> policy decide(request, ctx, phase) -> admission/respond -> bytes.
+// Flow: bytes -> admission/parse -> policy decide(request, ctx, phase) -> admission/respond -> bytes, written with
+// the rest of the event-loop turn's answers (reply-batch.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -11,7 +12,9 @@ import type { AdmissionRequest, AdmissionResponse } from '../admission/types.ts'
 import type { WebhookConfig } from '../config/types.ts';
 import { decide as policyDecide } from '../policy/decide.ts';
 import type { ClusterView, Finding, PolicyContext } from '../policy/types.ts';
+import { logInfo } from './logger.ts';
 import type { ErrorReason, Metrics, Webhook } from './metrics.ts';
+import { writeJson, type ReplyBatch } from './reply-batch.ts';
 
 /** An UPDATE carries two objects of up to ~3 MiB each, plus the review around them. */
 export const MAX_BODY_BYTES = 7 * 1024 * 1024;
@@ -31,6 +34,8 @@ export interface AdmissionDeps {
   cluster: ClusterView;
   logger: Logger;
   metrics: Metrics;
+  /** Where answers go to be written with the rest of their event-loop turn's (one per server, shared by both routes). */
+  replies: ReplyBatch;
   /** The policy; replaceable so tests can make it throw. */
   decide?: typeof policyDecide;
 }
@@ -62,10 +67,15 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
       deps.logger.error({ webhook, uid: request.uid, err }, 'the policy failed on this review');
       response = policyErrorResponse(request.uid, webhook, deps.config.mutationFailurePolicy, err);
     }
-    writeJson(res, 200, JSON.stringify(reviewOf(response)));
-    const seconds = (performance.now() - started) / 1000;
-    deps.metrics.observeReview(webhook, seconds, response.allowed, response.patch !== undefined, request.dryRun === true, findings);
-    logReview(deps.logger, webhook, request, response, findings, seconds);
+    deps.replies.send({
+      res,
+      body: JSON.stringify(reviewOf(response)),
+      written: () => {
+        const seconds = (performance.now() - started) / 1000;
+        deps.metrics.observeReview(webhook, seconds, response.allowed, response.patch !== undefined, request.dryRun === true, findings);
+        logReview(deps.logger, webhook, request, response, findings, seconds);
+      },
+    });
   };
 
   return (req, res) => {
@@ -126,7 +136,8 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
 function logReview(logger: Logger, webhook: Webhook, request: AdmissionRequest, response: AdmissionResponse, findings: Finding[], seconds: number): void {
   if (!logger.isLevelEnabled('info')) return;
   const subject = subjectOf(request);
-  logger.info(
+  logInfo(
+    logger,
     {
       webhook,
       uid: request.uid,
@@ -156,13 +167,6 @@ function overloaded(budget: BodyBudget): HttpError {
 
 function tooLarge(): HttpError {
   return new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes (7 MiB), the most an admission review can carry`);
-}
-
-function writeJson(res: ServerResponse, status: number, body: string): void {
-  // 429: the API server retries the call (within its timeout) or applies the failure policy.
-  if (status === 429) res.setHeader('retry-after', '1');
-  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
 }
 
 /**

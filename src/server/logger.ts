@@ -10,6 +10,8 @@ export interface LoggerOptions {
   level: LogLevel;
   /** Pretty output; defaults to "stdout is a terminal". */
   pretty?: boolean;
+  /** Where JSON lines go: a file descriptor or a file path (tests); defaults to stdout. */
+  destination?: number | string;
 }
 
 export function createLogger(options: LoggerOptions): Logger {
@@ -19,11 +21,41 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.pretty ?? process.stdout.isTTY === true) {
     return pino(base, pretty({ colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname,service' }));
   }
-  // Asynchronous writes keep the review path off the stdout pipe; what is still buffered is written on exit.
-  const lines = new LineBatch(pino.destination({ dest: 1, sync: false }));
+  // One synchronous write(2) per event-loop turn (LineBatch), after the turn's answers are written: pino's default
+  // synchronous destination, without its write per line. An asynchronous destination did the same write on a
+  // libuv pool thread, and the two thread wake-ups per write cost more CPU than the write (5 µs of every review
+  // under load). What is still batched is written on exit.
+  const lines = new LineBatch(pino.destination({ dest: options.destination ?? 1, sync: true }));
   process.once('exit', () => lines.flushSync());
   return pino(base, lines);
 }
+
+/**
+ * `logger.info(fields, msg)` for the review path: the very line pino writes (its level, time, bindings, then the
+ * fields with undefined ones left out, then msg), built with one native JSON.stringify of the fields instead of
+ * pino's key-by-key serialisation: 2-3 µs less per review, and less garbage. Only for the JSON loggers made by
+ * createLogger (no serializers, formatters or hooks); any other logger (pretty, a test's) goes through pino.
+ * One difference, for strings no API server sends: a lone UTF-16 surrogate is written escaped (`\ud800`) where
+ * pino writes it raw (and the write turns it into U+FFFD).
+ */
+export function logInfo(logger: Logger, fields: Record<string, unknown>, msg: string): void {
+  if (!logger.isLevelEnabled('info')) return;
+  const stream: unknown = Reflect.get(logger, pino.symbols.streamSym);
+  if (!(stream instanceof LineBatch)) {
+    logger.info(fields, msg);
+    return;
+  }
+  const open = (Reflect.get(logger, pino.symbols.lsCacheSym) as Record<number, string>)[INFO]!;
+  const time = (Reflect.get(logger, pino.symbols.timeSym) as () => string)();
+  const bindings = Reflect.get(logger, pino.symbols.chindingsSym) as string;
+  const end = Reflect.get(logger, pino.symbols.endSym) as string;
+  const props = JSON.stringify(fields);
+  // `{}` has no properties to add; otherwise its braces come off and its properties follow the bindings.
+  const body = props.length > 2 ? `,${props.slice(1, -1)}` : '';
+  stream.write(`${open}${time}${bindings}${body},"msg":${JSON.stringify(msg)}${end}`);
+}
+
+const INFO = 30;
 
 type SonicBoomLike = ReturnType<typeof pino.destination>;
 

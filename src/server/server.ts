@@ -14,6 +14,7 @@ import { startCertReloader, type CertReloader } from './cert-reloader.ts';
 import { ensureDevCertificates, pathsOf } from './certs.ts';
 import { trackConnections } from './connections.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { ReplyBatch } from './reply-batch.ts';
 
 /**
  * TLS 1.2+ with AEAD suites only (ECDHE key exchange; GCM or ChaCha20-Poly1305). TLS 1.3 suites are all AEAD.
@@ -69,7 +70,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   });
   let shuttingDown = false;
   const budget = { limit: config.server.maxInflightBodyBytes, held: 0 };
-  const deps: AdmissionDeps = { config, budget, cluster: options.cluster, logger, metrics, ...(options.decide ? { decide: options.decide } : {}) };
+  const replies = new ReplyBatch();
+  const deps: AdmissionDeps = { config, budget, cluster: options.cluster, logger, metrics, replies, ...(options.decide ? { decide: options.decide } : {}) };
   const mutate = admissionRoute('mutate', deps);
   const validate = admissionRoute('validate', deps);
   const app = createApp({ metrics, notReadyReason: () => (shuttingDown ? 'shutting down' : undefined) });
