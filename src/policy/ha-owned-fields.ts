@@ -37,11 +37,12 @@ export function markKeysOf(config: WebhookConfig): HaMarkKeys {
   return keys;
 }
 
+const FLINK_LABELS: ReadonlySet<string> = new Set(FLINK_HA_LABEL_KEYS);
+
 /** A label or annotation key a non-owner may not touch on HA state. */
-function isProtectedKey(key: string, kind: 'labels' | 'annotations', config: WebhookConfig): boolean {
+function isProtectedKey(key: string, kind: 'labels' | 'annotations', marks: HaMarkKeys): boolean {
   if (key.startsWith(WEBHOOK_PREFIX)) return true;
-  const marks = markKeysOf(config);
-  if (kind === 'labels') return (FLINK_HA_LABEL_KEYS as readonly string[]).includes(key) || marks.markLabels.includes(key);
+  if (kind === 'labels') return FLINK_LABELS.has(key) || marks.markLabels.includes(key);
   return key === LEADER_ANNOTATION || marks.markAnnotations.includes(key);
 }
 
@@ -51,59 +52,79 @@ function isMarkKey(key: string, kind: 'labels' | 'annotations', config: WebhookC
 }
 
 /**
- * The owned part of an object as path -> canonical JSON. An allow-list: every field is owned unless it is
- * identity, server bookkeeping, or a label/annotation that is neither Flink's nor the webhook's. Fields the
- * policy has never heard of are owned too.
+ * The owned part of an object, by section: the JSON pointer of the part that holds them ('' for top-level fields,
+ * `/data`, `/binaryData`, `/metadata`, `/metadata/labels`, `/metadata/annotations`) -> key -> value. An allow-list:
+ * every field is owned unless it is identity, server bookkeeping, or a label/annotation that is neither Flink's nor
+ * the webhook's. Fields the policy has never heard of are owned too. Keyed by the object's own key strings, so
+ * comparing two objects builds a pointer only for a field that changed (this runs on every HA ConfigMap write).
  */
-export function ownedFields(obj: KubeObject | null | undefined, config: WebhookConfig): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const [path, value] of ownedValues(obj, config)) out.set(path, canonical(value));
-  return out;
-}
+type Owned = Map<string, Map<string, unknown>>;
 
-/** ownedFields before canonicalisation: comparing values first spares serialising every data value of both sides. */
-function ownedValues(obj: KubeObject | null | undefined, config: WebhookConfig): Map<string, unknown> {
-  const out = new Map<string, unknown>();
+function ownedValues(obj: KubeObject | null | undefined, marks: HaMarkKeys): Owned {
+  const out: Owned = new Map();
   if (!obj) return out;
-  for (const [key, value] of Object.entries(obj)) {
+  const field = (section: string, key: string, value: unknown) => {
+    let fields = out.get(section);
+    if (!fields) {
+      fields = new Map();
+      out.set(section, fields);
+    }
+    fields.set(key, value);
+  };
+  for (const key of Object.keys(obj)) {
+    const value: unknown = obj[key];
     if (IDENTITY.has(key) || key === 'metadata' || value === undefined) continue;
     // data and binaryData key by key, so a message names the pointer that changed.
     if ((key === 'data' || key === 'binaryData') && isRecord(value)) {
-      for (const [k, v] of Object.entries(value)) out.set(`/${key}/${escape(k)}`, v);
+      const section = `/${key}`;
+      for (const k of Object.keys(value)) field(section, k, value[k]);
       continue;
     }
-    out.set(`/${escape(key)}`, value);
+    field('', key, value);
   }
   const meta: unknown = obj.metadata;
   if (meta === undefined || meta === null) return out;
   if (!isRecord(meta)) {
-    out.set('/metadata', meta);
+    field('', 'metadata', meta);
     return out;
   }
-  for (const [key, value] of Object.entries(meta)) {
+  for (const key of Object.keys(meta)) {
+    const value = meta[key];
     if (IDENTITY_META.has(key) || SERVER_META.has(key) || value === undefined) continue;
     if ((key === 'labels' || key === 'annotations') && isRecord(value)) {
-      for (const [k, v] of Object.entries(value)) {
-        if (isProtectedKey(k, key, config)) out.set(`/metadata/${key}/${escape(k)}`, v);
+      const section = `/metadata/${key}`;
+      for (const k of Object.keys(value)) {
+        if (isProtectedKey(k, key, marks)) field(section, k, value[k]);
       }
       continue;
     }
-    out.set(`/metadata/${escape(key)}`, value);
+    field('/metadata', key, value);
   }
   return out;
 }
 
 /** Every owned field that differs between the stored object (null on CREATE) and the written one. */
 export function ownedChanges(before: KubeObject | null | undefined, after: KubeObject | null | undefined, config: WebhookConfig): OwnedChange[] {
-  const a = ownedValues(before, config);
-  const b = ownedValues(after, config);
+  const marks = markKeysOf(config);
+  const a = ownedValues(before, marks);
+  const b = ownedValues(after, marks);
   const changes: OwnedChange[] = [];
-  for (const [path, value] of a) {
-    const next = b.get(path);
-    if (next === undefined) changes.push({ path, rule: ruleOf(path, config), change: 'removed' });
-    else if (!sameContent(value, next)) changes.push({ path, rule: ruleOf(path, config), change: 'changed' });
+  const change = (section: string, key: string, kind: OwnedChange['change']) => {
+    const path = `${section}/${escape(key)}`;
+    changes.push({ path, rule: ruleOf(path, config), change: kind });
+  };
+  for (const [section, fields] of a) {
+    const next = b.get(section);
+    for (const [key, value] of fields) {
+      const now = next?.get(key);
+      if (now === undefined) change(section, key, 'removed');
+      else if (!sameContent(value, now)) change(section, key, 'changed');
+    }
   }
-  for (const path of b.keys()) if (!a.has(path)) changes.push({ path, rule: ruleOf(path, config), change: 'added' });
+  for (const [section, fields] of b) {
+    const prev = a.get(section);
+    for (const key of fields.keys()) if (!prev?.has(key)) change(section, key, 'added');
+  }
   return changes;
 }
 
