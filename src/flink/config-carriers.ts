@@ -51,12 +51,23 @@ function isMap(v: unknown): v is Record<string, unknown> {
 
 /** `spec.flinkConfiguration` of a FlinkDeployment (flat string map up to operator 1.12, nested YAML since 1.13). */
 export function flinkConfigurationCarrier(spec: Record<string, unknown>, path = 'spec'): ConfigCarrier {
+  // Rules read several keys in a row: flatten once, again only after a write (every write goes through set) or
+  // when the map itself was replaced.
+  let flatOf: unknown;
+  let flat: Map<string, string> | undefined;
   return {
     where: `${path}.flinkConfiguration`,
-    get: (key) => flattenConfig(spec.flinkConfiguration).get(key),
+    get: (key) => {
+      if (flat === undefined || flatOf !== spec.flinkConfiguration) {
+        flatOf = spec.flinkConfiguration;
+        flat = flattenConfig(flatOf);
+      }
+      return flat.get(key);
+    },
     set: (key, value) => {
       if (!isMap(spec.flinkConfiguration)) spec.flinkConfiguration = {};
       setNested(spec.flinkConfiguration as Record<string, unknown>, key, value);
+      flat = undefined;
     },
   };
 }
@@ -161,7 +172,19 @@ export interface ContainerLike {
  * Writes add `-D` args, the carrier that works whatever the conf dir mount is (FLINK_PROPERTIES needs a writable one).
  */
 export function containerCarrier(container: ContainerLike): ConfigCarrier {
+  // Parsed once per args and env: rules never edit those lists in place, they replace them (as set does here).
+  let readArgs: unknown;
+  let readEnv: unknown;
+  let cached: Map<string, string> | undefined;
   const read = (): Map<string, string> => {
+    if (cached === undefined || readArgs !== container.args || readEnv !== container.env) {
+      readArgs = container.args;
+      readEnv = container.env;
+      cached = parse();
+    }
+    return cached;
+  };
+  const parse = (): Map<string, string> => {
     const out = new Map<string, string>();
     const props = container.env?.find((e) => e.name === 'FLINK_PROPERTIES')?.value;
     if (props) for (const [k, v] of parseFlinkProperties(props)) out.set(k, v);
