@@ -1,7 +1,8 @@
 // The hot path: POST /mutate and /validate. Reads the raw body itself and writes the answer directly, because
 // express's JSON parser, res.json and etag cost the webhook most of its throughput (see bench/admission.bench.ts).
-// Flow: bytes -> admission/parse -> policy decide(request, ctx, phase) -> admission/respond -> bytes, written with
-// the rest of the event-loop turn's answers (reply-batch.ts).
+// Flow: bytes -> (started with the rest of the turn's reviews, review-stage.ts) admission/parse -> policy
+// decide(request, ctx, phase) -> admission/respond -> bytes, written with the rest of the turn's answers
+// (reply-batch.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
@@ -15,6 +16,7 @@ import type { ClusterView, Finding, PolicyContext } from '../policy/types.ts';
 import { logInfo } from './logger.ts';
 import type { ErrorReason, Metrics, Webhook } from './metrics.ts';
 import { writeJson, type ReplyBatch } from './reply-batch.ts';
+import type { ReviewStage } from './review-stage.ts';
 
 /** An UPDATE carries two objects of up to ~3 MiB each, plus the review around them. */
 export const MAX_BODY_BYTES = 7 * 1024 * 1024;
@@ -34,6 +36,8 @@ export interface AdmissionDeps {
   cluster: ClusterView;
   logger: Logger;
   metrics: Metrics;
+  /** Where reviews wait to be decided with the rest of their event-loop turn's (one per server, shared by both routes). */
+  stage: ReviewStage;
   /** Where answers go to be written with the rest of their event-loop turn's (one per server, shared by both routes). */
   replies: ReplyBatch;
   /** The policy; replaceable so tests can make it throw. */
@@ -67,13 +71,22 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
       deps.logger.error({ webhook, uid: request.uid, err }, 'the policy failed on this review');
       response = policyErrorResponse(request.uid, webhook, deps.config.mutationFailurePolicy, err);
     }
+    // What the metrics and the log line need, taken now: the queued answer then holds no part of the request,
+    // whose objects can be collected young instead of surviving to the end of the turn.
+    const { allowed } = response;
+    const patched = response.patch !== undefined;
+    const dryRun = request.dryRun === true;
+    const line = deps.logger.isLevelEnabled('info') ? reviewLine(webhook, request, response, findings) : undefined;
     deps.replies.send({
       res,
       body: JSON.stringify(reviewOf(response)),
       written: () => {
         const seconds = (performance.now() - started) / 1000;
-        deps.metrics.observeReview(webhook, seconds, response.allowed, response.patch !== undefined, request.dryRun === true, findings);
-        logReview(deps.logger, webhook, request, response, findings, seconds);
+        deps.metrics.observeReview(webhook, seconds, allowed, patched, dryRun, findings);
+        if (line) {
+          line.durationMs = Math.round(seconds * 1e6) / 1e3;
+          logInfo(deps.logger, line, 'admission review');
+        }
       },
     });
   };
@@ -120,9 +133,11 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
       if (done) return;
       done = true;
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
-      answer(req, res, body, started).catch((err: unknown) => {
-        deps.logger.error({ webhook, err }, 'unexpected failure answering a review');
-        if (!res.headersSent) writeError(req, res, new HttpError(400, 'the review could not be answered'));
+      deps.stage.start(() => {
+        answer(req, res, body, started).catch((err: unknown) => {
+          deps.logger.error({ webhook, err }, 'unexpected failure answering a review');
+          if (!res.headersSent) writeError(req, res, new HttpError(400, 'the review could not be answered'));
+        });
       });
     });
     req.on('error', () => {
@@ -133,26 +148,21 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
   };
 }
 
-function logReview(logger: Logger, webhook: Webhook, request: AdmissionRequest, response: AdmissionResponse, findings: Finding[], seconds: number): void {
-  if (!logger.isLevelEnabled('info')) return;
+/** The review's log line, but for durationMs (added once the answer is written, as the line's last field). */
+function reviewLine(webhook: Webhook, request: AdmissionRequest, response: AdmissionResponse, findings: Finding[]): Record<string, unknown> {
   const subject = subjectOf(request);
-  logInfo(
-    logger,
-    {
-      webhook,
-      uid: request.uid,
-      kind: subject.kind,
-      namespace: subject.namespace,
-      name: subject.name,
-      operation: request.operation,
-      user: request.userInfo?.username,
-      dryRun: request.dryRun === true,
-      rules: findings.filter((f) => f.action !== 'passed').map((f) => `${f.rule}:${f.action}`),
-      decision: !response.allowed ? 'denied' : response.patch !== undefined ? 'patched' : 'allowed',
-      durationMs: Math.round(seconds * 1e6) / 1e3,
-    },
-    'admission review',
-  );
+  return {
+    webhook,
+    uid: request.uid,
+    kind: subject.kind,
+    namespace: subject.namespace,
+    name: subject.name,
+    operation: request.operation,
+    user: request.userInfo?.username,
+    dryRun: request.dryRun === true,
+    rules: findings.filter((f) => f.action !== 'passed').map((f) => `${f.rule}:${f.action}`),
+    decision: !response.allowed ? 'denied' : response.patch !== undefined ? 'patched' : 'allowed',
+  };
 }
 
 function isJson(contentType: string | undefined): boolean {

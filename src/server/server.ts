@@ -15,6 +15,7 @@ import { ensureDevCertificates, pathsOf } from './certs.ts';
 import { trackConnections } from './connections.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import { ReplyBatch } from './reply-batch.ts';
+import { ReviewStage } from './review-stage.ts';
 
 /**
  * TLS 1.2+ with AEAD suites only (ECDHE key exchange; GCM or ChaCha20-Poly1305). TLS 1.3 suites are all AEAD.
@@ -71,7 +72,8 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   let shuttingDown = false;
   const budget = { limit: config.server.maxInflightBodyBytes, held: 0 };
   const replies = new ReplyBatch();
-  const deps: AdmissionDeps = { config, budget, cluster: options.cluster, logger, metrics, replies, ...(options.decide ? { decide: options.decide } : {}) };
+  const stage = new ReviewStage(() => replies.flush());
+  const deps: AdmissionDeps = { config, budget, cluster: options.cluster, logger, metrics, stage, replies, ...(options.decide ? { decide: options.decide } : {}) };
   const mutate = admissionRoute('mutate', deps);
   const validate = admissionRoute('validate', deps);
   const app = createApp({ metrics, notReadyReason: () => (shuttingDown ? 'shutting down' : undefined) });
