@@ -1,6 +1,7 @@
 // The admission load: autocannon over HTTPS keep-alive against the real `serve` (a child process) and against a
 // bare node:https server answering a fixed review, in the same run, interleaved, median of repeats; plus serve's
-// RSS after the run. Targets: throughput >= 70% of bare at saturation; p99 <= 1.5x bare at 2,000 req/s; RSS < 150 MB.
+// RSS after the run. Targets: throughput >= 70% of bare at saturation (issue 5; issue 9 asks >= 0.6); p99 <= 1.5x
+// bare at 2,000 req/s; RSS < 150 MB.
 import { spawn, type ChildProcess } from 'node:child_process';
 import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,11 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon, { type AutocannonResult } from 'autocannon';
-import { parseReview, toPolicyRequest } from '../src/admission/parse.ts';
-import { responseOf, reviewOf } from '../src/admission/respond.ts';
-import { defaultConfig } from '../src/config/load.ts';
-import { decide } from '../src/policy/decide.ts';
-import { OFFLINE_CLUSTER } from '../src/policy/types.ts';
+import { pathToFileURL } from 'node:url';
+import type * as Parse from '../src/admission/parse.ts';
+import type * as Respond from '../src/admission/respond.ts';
+import type * as Load from '../src/config/load.ts';
+import type * as Decide from '../src/policy/decide.ts';
+import type * as PolicyTypes from '../src/policy/types.ts';
 import { ensureDevCertificates } from '../src/server/certs.ts';
 import type { BenchResult } from './index.ts';
 
@@ -106,8 +108,8 @@ export async function run(): Promise<BenchResult[]> {
       { name: 'serve / bare throughput', value: ratio, unit: 'ratio', target: '>= 0.70', met: ratio >= 0.7 },
       { name: 'serve: server CPU per review at saturation', value: med(cpuPerReview, 'serve'), unit: 'us', detail: { samples: cpuPerReview.get('serve') } },
       { name: 'bare node:https: server CPU per review at saturation', value: med(cpuPerReview, 'bare node:https'), unit: 'us', detail: { samples: cpuPerReview.get('bare node:https') } },
-      { name: 'in-process, per review of the mix: policy decide()', value: inProcess.decideUs, unit: 'us' },
-      { name: 'in-process, per review of the mix: parse + respond', value: inProcess.admissionUs, unit: 'us' },
+      { name: 'in-process (compiled), per review of the mix: policy decide()', value: inProcess.decideUs, unit: 'us' },
+      { name: 'in-process (compiled), per review of the mix: parse + respond', value: inProcess.admissionUs, unit: 'us' },
       { name: `serve: p99 latency at ${RATE} req/s (10 conn)`, value: serveP99, unit: 'ms', detail: { samples: p99.get('serve') } },
       { name: `bare node:https: p99 latency at ${RATE} req/s (10 conn)`, value: bareP99, unit: 'ms', detail: { samples: p99.get('bare node:https') } },
       // Latency is whole milliseconds; against a 1 ms bare p99, 1.5x would demand sub-ms precision.
@@ -171,6 +173,13 @@ function cpuTicksOf(pid: number): number {
 
 /** Where the time goes inside one review, in this process: the policy versus the admission layer around it. */
 async function costBreakdown(requests: Array<{ path: string; body: string }>): Promise<{ decideUs: number; admissionUs: number }> {
+  // The compiled JavaScript that serve runs (npm run bench builds dist/ first), not the sources through tsx.
+  const compiled = async <M>(path: string) => (await import(pathToFileURL(join(ROOT, 'dist', path)).href)) as M;
+  const { parseReview, toPolicyRequest } = await compiled<typeof Parse>('admission/parse.js');
+  const { responseOf, reviewOf } = await compiled<typeof Respond>('admission/respond.js');
+  const { defaultConfig } = await compiled<typeof Load>('config/load.js');
+  const { decide } = await compiled<typeof Decide>('policy/decide.js');
+  const { OFFLINE_CLUSTER } = await compiled<typeof PolicyTypes>('policy/types.js');
   const config = defaultConfig({ storageDirTemplate: 's3://flink-ha/{namespace}/{clusterId}' });
   const ctx = { config, cluster: OFFLINE_CLUSTER };
   const reviews = requests.map((r) => {
