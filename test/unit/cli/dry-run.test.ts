@@ -2,7 +2,7 @@
 // run(argv, io), and once as the real binary.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, cpSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -65,8 +65,9 @@ describe('flink-ha-webhook dry-run', () => {
     assert.equal(flink.code, 0, flink.stderr);
   });
 
-  it('reports a YAML syntax error and an object without kind with file and line, processes the rest, exit 2, no stack trace', async () => {
+  it('reports a YAML syntax error and an object without kind with file and line, processes the rest, exit 2, no stack trace', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'fhw-dry-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     cpSync(join(FIX, 'upstream', 'basic.yaml'), join(dir, 'good.yaml'));
     writeFileSync(join(dir, 'bad.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ok\n---\nkind: Deployment\nmetadata: {name: [broken\n---\nfoo: bar\n---\n- a list\n');
     const r = await run([dir, '-o', 'json'], undefined, withTemplate);
@@ -88,8 +89,9 @@ describe('flink-ha-webhook dry-run', () => {
     assert.match(missing.stderr, /does-not-exist\.yaml: cannot read: no such file or directory/);
   });
 
-  it('a bad config file exits 2 naming the field', async () => {
+  it('a bad config file exits 2 naming the field', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'fhw-cfg-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'c.yaml'), 'minJobManagers: zero\n');
     const r = await run([join(FIX, 'upstream', 'basic.yaml'), '--config', join(dir, 'c.yaml')]);
     assert.equal(r.code, 2);

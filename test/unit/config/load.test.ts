@@ -1,12 +1,19 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../../src/config/load.ts';
 
+const dirs: string[] = [];
+after(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
 const file = (text: string): string => {
-  const path = join(mkdtempSync(join(tmpdir(), 'fhw-config-')), 'config.yaml');
+  const dir = mkdtempSync(join(tmpdir(), 'fhw-config-'));
+  dirs.push(dir);
+  const path = join(dir, 'config.yaml');
   writeFileSync(path, text);
   return path;
 };

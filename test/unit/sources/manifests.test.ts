@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseManifestText, readManifests, type ManifestReadResult } from '../../../src/sources/manifests.ts';
@@ -35,8 +35,9 @@ describe('manifest reader', () => {
     assert.deepEqual(r.documents.map((d) => `${d.object.kind}@${d.source.line}`), ['A@1', 'B@1']);
   });
 
-  it('reads folders recursively (yaml, yml, json), skips other files, and names unreadable inputs', () => {
+  it('reads folders recursively (yaml, yml, json), skips other files, and names unreadable inputs', (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'fhw-read-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
     mkdirSync(join(dir, 'nested'));
     writeFileSync(join(dir, 'a.yaml'), 'kind: A\n');
     writeFileSync(join(dir, 'nested', 'b.yml'), 'kind: B\n');
