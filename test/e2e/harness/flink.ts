@@ -221,7 +221,8 @@ export function startFlinkCluster(plane: ControlPlane, options: FlinkClusterOpti
     const tmp = join(dir, name, 'tmp');
     mkdirSync(conf, { recursive: true });
     mkdirSync(tmp, { recursive: true });
-    const all = { ...base, 'io.tmp.dirs': tmp, ...extra };
+    // Every temp file of the JVM in the test's dir, removed with it (Flink's web upload dir defaults to /tmp).
+    const all = { ...base, 'io.tmp.dirs': tmp, 'web.tmpdir': tmp, ...extra };
     // Flat `key: value` lines quoted as JSON strings: valid YAML for 1.20's and 2.x's config.yaml readers.
     writeFileSync(join(conf, 'config.yaml'), Object.entries(all).map(([k, v]) => `${k}: ${JSON.stringify(v)}`).join('\n') + '\n');
     writeFileSync(join(conf, 'log4j2.properties'), LOG4J);
@@ -232,7 +233,7 @@ export function startFlinkCluster(plane: ControlPlane, options: FlinkClusterOpti
     return spawnManaged(
       `flink-${clusterId}-${name}`,
       'java',
-      [...JAVA17_OPTS, ...SMALL_JVM, ...jvm, `-Dlog4j.configurationFile=file:${join(conf, 'log4j2.properties')}`,
+      [...JAVA17_OPTS, ...SMALL_JVM, ...jvm, `-Djava.io.tmpdir=${join(dir, name, 'tmp')}`, `-Dlog4j.configurationFile=file:${join(conf, 'log4j2.properties')}`,
         '-cp', build.classpath, mainClass, '--configDir', conf, ...args],
       { dir: plane.dir, cwd: join(dir, name), env },
     );

@@ -1,7 +1,7 @@
 // Runs the real helm (built from Go modules, test/e2e/build-helm.sh) over the chart: `helm template` and
 // `helm lint` need no cluster, so the chart's tests are unit tests and take a fraction of a second each.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import yaml from 'js-yaml';
@@ -29,9 +29,16 @@ export async function helm(args: string[]): Promise<HelmRun> {
   });
 }
 
+/** The values files' dirs, removed when the test process exits (every test file runs in its own process). */
+const made: string[] = [];
+process.once('exit', () => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
+
 /** A values file holding `values` (YAML keeps the types a user writes: a number stays a number). */
 export function valuesFile(values: unknown): string {
   const dir = mkdtempSync(join(tmpdir(), 'flink-ha-chart-'));
+  made.push(dir);
   const file = join(dir, 'values.yaml');
   writeFileSync(file, typeof values === 'string' ? values : yaml.dump(values));
   return file;
