@@ -11,7 +11,7 @@ import {
   type KubeConfig,
 } from '@kubernetes/client-node';
 import { clusterIdOf, isJobManagerSide } from '../flink/cluster-id.ts';
-import { isHaConfigMap } from '../flink/ha-configmap.ts';
+import { haConfigMapClusterId, isHaConfigMap } from '../flink/ha-configmap.ts';
 import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
 import { configMapRightsReviews } from './configmap-rights.ts';
@@ -118,6 +118,16 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
         const list = await core.listNamespacedConfigMap({ namespace, labelSelector: 'type=flink-native-kubernetes' });
         return list.items.some((cm) => isHaConfigMap({ ...cm, apiVersion: 'v1', kind: 'ConfigMap' }));
       }),
+
+    // Asked fresh every time (TTL 0: concurrent reviews still share one call): only FlinkDeployment, session-job and
+    // JobManager admissions ask, and a cached "none" would let a delete or a duplicate through.
+    haConfigMapsOf: (namespace, clusterId) =>
+      cached(`hacm/${namespace}/${clusterId}`, async () => {
+        const list = await core.listNamespacedConfigMap({ namespace, labelSelector: `type=flink-native-kubernetes,app=${clusterId}` });
+        return list.items
+          .map((cm): KubeObject => ({ ...cm, apiVersion: 'v1', kind: 'ConfigMap' }))
+          .filter((cm) => haConfigMapClusterId(cm) === clusterId);
+      }, 0),
   };
 
   /** The one cluster-id function (src/flink/cluster-id.ts), with the mounted config file read from the API. */

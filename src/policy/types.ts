@@ -105,6 +105,12 @@ export interface ClusterView {
   knownFlinkClusterIds?(namespace: string): Promise<Array<{ clusterId: string; owner: string }>>;
   /** Does the namespace hold HA ConfigMaps? */
   namespaceHoldsHaState(namespace: string): Promise<boolean | undefined>;
+  /**
+   * Optional: the HA ConfigMaps of one Flink cluster (labels `app=<clusterId>`, `type=flink-native-kubernetes`, as
+   * Flink writes them and the operator cleans them up), `[]` when it has none, `undefined` = could not check. Always
+   * asked fresh: an empty answer must never come from a cache, because guards deny or warn on it.
+   */
+  haConfigMapsOf?(namespace: string, clusterId: string): Promise<KubeObject[] | undefined>;
   /** Optional (see ConfigMapLookup); absent means "could not check". */
   configMap?: ConfigMapLookup;
   /** Optional: a FlinkDeployment (a session job's session cluster); `null` = it does not exist, `undefined` = could not check. */

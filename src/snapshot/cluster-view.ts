@@ -2,7 +2,7 @@
 // or a live read). It answers what the snapshot shows and says "could not check" (undefined) for what it cannot
 // know: a folder of manifests knows the objects in it, never the absence of others. Indexed once, O(1) per question.
 import type { KubeObject } from '../kube/objects.ts';
-import { isHaConfigMap } from '../flink/ha-configmap.ts';
+import { haConfigMapClusterId } from '../flink/ha-configmap.ts';
 import { clusterIdOf, isJobManagerSide } from '../flink/cluster-id.ts';
 import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
@@ -19,6 +19,7 @@ export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[])
   const facts = snapshot.facts;
   const byKey = new Map<string, KubeObject>();
   const haNamespaces = new Set<string>();
+  const haByCluster = new Map<string, KubeObject[]>();
   const idsByNs = new Map<string, ClusterIds>();
   const key = (kind: string, ns: string, name: string): string => `${kind}/${ns}/${name}`;
   const add = (obj: KubeObject, ns: string): void => {
@@ -28,7 +29,12 @@ export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[])
   for (const { object } of snapshot.objects) {
     const ns = namespaceOf(object, snapshot.defaultNamespace);
     add(object, ns);
-    if (isHaConfigMap(object)) haNamespaces.add(ns);
+    const haCluster = haConfigMapClusterId(object);
+    if (haCluster !== undefined) {
+      haNamespaces.add(ns);
+      const k = `${ns}/${haCluster}`;
+      haByCluster.set(k, [...(haByCluster.get(k) ?? []), object]);
+    }
   }
   // Cluster-ids as the objects are given, read the way the cluster-id rule reads its own (args, then the mounted
   // file, else derived): a mutation derives the same id it would have derived here.
@@ -61,6 +67,8 @@ export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[])
     flinkClusterIds: (ns) => Promise.resolve(complete ? (idsByNs.get(ns) ?? []) : undefined),
     knownFlinkClusterIds: (ns) => Promise.resolve(idsByNs.get(ns) ?? []),
     namespaceHoldsHaState: (ns) => Promise.resolve(haNamespaces.has(ns) ? true : complete ? false : undefined),
+    // A manifest set shows the HA ConfigMaps it holds; only a complete listing proves a cluster has none.
+    haConfigMapsOf: (ns, clusterId) => Promise.resolve(haByCluster.get(`${ns}/${clusterId}`) ?? (complete ? [] : undefined)),
     configMap: (ns, name) => Promise.resolve(byKey.get(key('ConfigMap', ns, name))),
     flinkDeployment: (ns, name) => Promise.resolve(byKey.get(key('FlinkDeployment', ns, name)) ?? (complete ? null : undefined)),
   };

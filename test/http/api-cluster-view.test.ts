@@ -61,6 +61,7 @@ const ROUTES: Record<string, Route> = {
       { metadata: { name: 'orders-cluster-config-map', labels: { app: 'orders', type: 'flink-native-kubernetes' } } },
     ]),
   'GET /api/v1/namespaces/empty/configmaps': () => list([]),
+  'GET /api/v1/namespaces/broken-list/configmaps': () => ({ status: 500, body: { kind: 'Status', code: 500 } }),
   'GET /api/v1/namespaces/native-config-only/configmaps': () =>
     list([{ metadata: { name: 'flink-config-orders', labels: { app: 'orders', type: 'flink-native-kubernetes' } } }]),
   'GET /api/v1/namespaces/flink-jobs/configmaps/flink-config': () => ({ status: 200, body: { metadata: { name: 'flink-config' }, data: { 'flink-conf.yaml': 'kubernetes.cluster-id: shared-session\n' } } }),
@@ -129,6 +130,13 @@ describe('apiClusterView against a fake API server', () => {
     { name: 'a namespace with HA ConfigMaps', ask: () => view.namespaceHoldsHaState('flink-jobs'), want: true },
     { name: 'a namespace without', ask: () => view.namespaceHoldsHaState('empty'), want: false },
     { name: "a native cluster's config ConfigMap is no HA state", ask: () => view.namespaceHoldsHaState('native-config-only'), want: false },
+    {
+      name: "a cluster's HA ConfigMaps, selected by its labels (not its native config ConfigMap)",
+      ask: async () => (await view.haConfigMapsOf!('flink-jobs', 'orders'))?.map((cm) => cm.metadata?.name),
+      want: ['orders-cluster-config-map'],
+    },
+    { name: 'a cluster with none: an empty list, not "could not check"', ask: () => view.haConfigMapsOf!('empty', 'orders'), want: [] },
+    { name: 'a failed listing is "could not check"', ask: () => view.haConfigMapsOf!('broken-list', 'orders'), want: undefined },
     { name: 'a mounted config ConfigMap', ask: async () => ((await view.configMap!('flink-jobs', 'flink-config')) as { data?: unknown } | null | undefined)?.data, want: { 'flink-conf.yaml': 'kubernetes.cluster-id: shared-session\n' } },
     { name: 'an absent ConfigMap is null', ask: () => view.configMap!('flink-jobs', 'absent'), want: null },
   ];
@@ -142,6 +150,14 @@ describe('apiClusterView against a fake API server', () => {
     assert.ok(calls.includes('GET /api/v1/namespaces/flink-jobs/configmaps?labelSelector=type%3Dflink-native-kubernetes'), calls.join('\n'));
     assert.ok(calls.includes('GET /apis/batch/v1/namespaces/flink-jobs/jobs'), calls.join('\n'));
     assert.equal(calls.filter((c) => c.startsWith('POST /apis/authorization.k8s.io/v1/subjectaccessreviews')).length, 12, 'six verbs for each of two ServiceAccounts');
+  });
+
+  it('never answers a cluster\'s HA ConfigMaps from a cache (a stale "none" would let a guarded delete through)', async () => {
+    const asked = () => calls.filter((c) => c.startsWith('GET /api/v1/namespaces/empty/configmaps?labelSelector=type%3Dflink-native-kubernetes%2Capp%3Dorders')).length;
+    const before = asked();
+    await view.haConfigMapsOf!('empty', 'orders');
+    await view.haConfigMapsOf!('empty', 'orders');
+    assert.equal(asked(), before + 2, calls.join('\n'));
   });
 
   it('caches answers (and failures) for their TTL, and concurrent askers share one call', async () => {

@@ -45,10 +45,12 @@ export interface FakeCluster extends ClusterView {
   haNamespaces: Set<string>;
   namespaces: Map<string, { labels: Record<string, string>; annotations: Record<string, string> }>;
   configMaps: Map<string, KubeObject | null>;
+  /** `ns/clusterId` -> its HA ConfigMaps; a namespace the fake knows with no entry holds none. */
+  haConfigMaps: Map<string, KubeObject[]>;
 }
 
 /** A cluster that knows what the test tells it; anything else is "could not check" (undefined). */
-export function fakeCluster(init: Partial<Pick<FakeCluster, 'serviceAccounts' | 'rights' | 'clusterIds' | 'haNamespaces' | 'namespaces' | 'configMaps'>> = {}): FakeCluster {
+export function fakeCluster(init: Partial<Pick<FakeCluster, 'serviceAccounts' | 'rights' | 'clusterIds' | 'haNamespaces' | 'namespaces' | 'configMaps' | 'haConfigMaps'>> = {}): FakeCluster {
   const c: FakeCluster = {
     serviceAccounts: init.serviceAccounts ?? new Set(['default/flink']),
     rights: init.rights ?? new Map([['default/flink', true]]),
@@ -56,12 +58,14 @@ export function fakeCluster(init: Partial<Pick<FakeCluster, 'serviceAccounts' | 
     haNamespaces: init.haNamespaces ?? new Set(),
     namespaces: init.namespaces ?? new Map([['default', { labels: {}, annotations: {} }]]),
     configMaps: init.configMaps ?? new Map(),
+    haConfigMaps: init.haConfigMaps ?? new Map(),
     namespaceMeta: (ns) => Promise.resolve(c.namespaces.get(ns)),
     serviceAccountExists: (ns, name) => Promise.resolve(c.namespaces.has(ns) ? c.serviceAccounts.has(`${ns}/${name}`) : undefined),
     serviceAccountCanManageConfigMaps: (ns, name) => Promise.resolve(c.rights.get(`${ns}/${name}`) ?? (c.namespaces.has(ns) ? false : undefined)),
     flinkClusterIds: (ns) => Promise.resolve(c.clusterIds.get(ns)),
     namespaceHoldsHaState: (ns) => Promise.resolve(c.namespaces.has(ns) ? c.haNamespaces.has(ns) : undefined),
     configMap: (ns, name) => Promise.resolve(c.configMaps.has(`${ns}/${name}`) ? c.configMaps.get(`${ns}/${name}`) : undefined),
+    haConfigMapsOf: (ns, id) => Promise.resolve(c.haConfigMaps.get(`${ns}/${id}`) ?? (c.namespaces.has(ns) ? [] : undefined)),
   };
   return c;
 }
