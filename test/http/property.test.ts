@@ -19,7 +19,7 @@ function assertWellFormed(raw: RawResponse): void {
     assert.ok([400, 413, 415].includes(raw.status), `an expected 4xx: ${raw.status}`);
     const status = JSON.parse(raw.body);
     assert.equal(status.code, raw.status);
-    assert.ok(typeof status.message === 'string' && status.message.length > 0);
+    assert.ok(typeof status.message === 'string' && status.message.length > 0, `a 4xx carries a Status message: ${raw.body}`);
   }
 }
 
@@ -147,7 +147,7 @@ describe('a review that would delete or strip HA state is never allowed when the
         fc.asyncProperty(destructive, async (review) => {
           const res = admissionResponseOf(await postRaw(`${srv.url}/validate`, JSON.stringify(review), { ca: srv.ca }), review.request.uid);
           assert.equal(res.allowed, false, `${review.request.operation} by ${review.request.userInfo.username} was allowed`);
-          assert.ok((res.status?.message ?? '').length > 0);
+          assert.ok((res.status?.message ?? '').length > 0, `a refused ${review.request.operation} says why: ${JSON.stringify(res.status)}`);
         }),
         { numRuns: 120 },
       );

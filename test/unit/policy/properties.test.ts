@@ -76,7 +76,7 @@ describe('policy properties', () => {
       const o = obj as unknown as KubeObject;
       const d = await decide({ operation: op, object: op === 'DELETE' ? null : o, oldObject: op === 'CREATE' ? null : o, requester: PERSON, dryRun: false }, { config, cluster: fakeCluster() }, phase);
       assert.equal(typeof d.allowed, 'boolean');
-      if (!d.allowed) assert.ok(d.status && d.status.message.length > 0);
+      if (!d.allowed) assert.ok(d.status && d.status.message.length > 0, `a denial carries a message: ${JSON.stringify(d.status)}`);
     }), { numRuns: 500 });
   });
 
