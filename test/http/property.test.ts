@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import '../support/fast-check-seed.ts'; // FC_SEED replays a failure
 import type { ClusterView, Decision } from '../../src/policy/types.ts';
 import { type Json, type RawResponse, admissionResponseOf, postRaw, sampleReview, startTestServer, type TestServer } from './helpers.ts';
 

@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import '../../support/fast-check-seed.ts'; // FC_SEED replays a failure
 import jsonPatch from 'fast-json-patch';
 import { decide } from '../../../src/policy/decide.ts';
 import type { ClusterView, PolicyRequest } from '../../../src/policy/types.ts';
