@@ -24,12 +24,16 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-// Budgets per file. Unit and HTTP files take seconds (the slowest, ~1 min on 2 loaded cores). An e2e file's
+// Budgets per file. Unit and HTTP files take seconds (the slowest ~30 s on 2 loaded cores). An e2e file's
 // before() may build what it runs first: the control plane from cold took ~17 min on 2 shared cores (docs/e2e.md;
 // kube-apiserver alone 8.5 min under five parallel sessions), then the file itself runs up to ~5 min (real Flink,
 // the real node, helm, cert-manager): 45 min is twice that. TEST_FILE_TIMEOUT_S overrides both (a slow machine).
 const MINUTE = 60_000;
-const override = Number(process.env.TEST_FILE_TIMEOUT_S);
+const override = Number(process.env.TEST_FILE_TIMEOUT_S ?? 0);
+if (!(override >= 0)) {
+  console.error(`TEST_FILE_TIMEOUT_S must be a number of seconds, got ${JSON.stringify(process.env.TEST_FILE_TIMEOUT_S)}`);
+  process.exit(2);
+}
 const isE2e = (file) => file.startsWith(join('test', 'e2e') + sep);
 const budgetMs = (file) => (override > 0 ? override * 1000 : isE2e(file) ? 45 * MINUTE : 5 * MINUTE);
 /** After SIGTERM (the e2e harness stops its processes on it), SIGKILL (its bash watchdog cleans up after that). */
@@ -40,9 +44,9 @@ const KILL_GRACE_MS = 10_000;
 const queue = [...files];
 const concurrency = files.some(isE2e) ? 1 : Math.max(2, Math.min(4, files.length));
 const live = concurrency === 1;
-// A piped stdout would make node pick the TAP reporter; keep what a terminal showed before (spec, in colour).
+// A piped stdout would make node pick the TAP reporter; keep the spec report a terminal showed before (uncoloured:
+// it goes through our pipe). CI, not a terminal, keeps TAP.
 const reporter = process.stdout.isTTY ? ['--test-reporter=spec'] : [];
-const env = process.stdout.isTTY && !('NO_COLOR' in process.env) ? { ...process.env, FORCE_COLOR: '1' } : process.env;
 
 // Each file runs in its own process group (so the watchdog can kill it whole), which a Ctrl-C at the terminal does
 // not reach: pass our SIGINT/SIGTERM on to every running file; a second one kills them outright.
@@ -94,7 +98,7 @@ function runFile(file) {
     // --test-force-exit: a file whose tests are done ends even if a handle it forgot keeps its event loop alive (its
     // exit hooks still stop every process the harness started). detached: its own process group, to kill it whole.
     const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-force-exit', ...reporter, file],
-      { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env });
+      { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const chunks = [];
     const keep = (out) => (chunk) => {
       chunks.push(chunk);
