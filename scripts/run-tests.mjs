@@ -89,7 +89,9 @@ async function endGroup(pid) {
   const deadline = Date.now() + KILL_GRACE_MS;
   while (groupAlive(pid) && Date.now() < deadline) await sleep(200);
   if (groupAlive(pid)) signalGroup(pid, 'SIGKILL');
-  while (groupAlive(pid)) await sleep(50);
+  // Bounded: a killed orphan stays in the group as a zombie until PID 1 reaps it, and some containers' PID 1 never does.
+  const reaped = Date.now() + 5_000;
+  while (groupAlive(pid) && Date.now() < reaped) await sleep(50);
 }
 
 /** Runs one file; resolves to {file, code, timedOut, counts, ms}. */
