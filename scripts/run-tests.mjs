@@ -84,9 +84,9 @@ function groupAlive(pid) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Ends a hung file's whole process group: SIGTERM, then SIGKILL to whatever is left after the grace. Waits on the
- * group, not on node --test: that exits at once on SIGTERM, while the file's own process it ran (one that spins
- * with a SIGTERM handler, as the e2e harness has) stays, orphaned and spinning, until it gets the SIGKILL.
+ * Ends a hung file's whole process group: SIGTERM, then SIGKILL to whatever is left after the grace (a file that
+ * spins with a SIGTERM handler, as the e2e harness has, never runs it). Waits on the group, not on the file's
+ * process alone: what it started in its group may outlive it, orphaned (as `node --test`'s child did, spinning).
  */
 async function endGroup(pid) {
   signalGroup(pid, 'SIGTERM');
