@@ -29,6 +29,18 @@ export default tseslint.config(
       '@typescript-eslint/no-explicit-any': 'off',
       '@typescript-eslint/no-unsafe-call': 'off',
       '@typescript-eslint/no-unsafe-return': 'off',
+      // A failing assert.ok(x) / assert(x) without a message makes Node 20 re-read and re-parse the (tsx-compiled)
+      // source to build one; that has spun for 10+ minutes in CI, hiding which guard broke. Say what failed instead.
+      'no-restricted-syntax': ['error',
+        {
+          selector: "CallExpression[callee.type='MemberExpression'][callee.object.name='assert'][callee.property.name='ok'][arguments.length<2]",
+          message: 'assert.ok needs a message saying what failed (without one, Node re-parses the source and can hang).',
+        },
+        {
+          selector: "CallExpression[callee.type='Identifier'][callee.name='assert'][arguments.length<2]",
+          message: 'assert(x) needs a message saying what failed (without one, Node re-parses the source and can hang).',
+        },
+      ],
     },
   },
 );

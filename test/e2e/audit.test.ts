@@ -153,10 +153,10 @@ describe('audit --cluster against a real API server', () => {
     assert.match(r.stderr, /missing permission: create subjectaccessreviews\.authorization\.k8s\.io \(cluster-wide\); the ConfigMap rights of Flink ServiceAccounts were not checked/);
     const report = JSON.parse(r.stdout) as { findings: JsonFinding[] };
     const got = lines(report.findings);
-    assert.ok(got.includes('no-owner-reference denied ConfigMap team-pay/payments-cluster-config-map'));
-    assert.ok(got.includes('cluster-id denied Deployment team-bi/analytics-blue'));
+    assert.ok(got.includes('no-owner-reference denied ConfigMap team-pay/payments-cluster-config-map'), `audit reports the planted ownerReference; got:\n${got.join('\n')}`);
+    assert.ok(got.includes('cluster-id denied Deployment team-bi/analytics-blue'), `audit reports the cluster-id clash; got:\n${got.join('\n')}`);
     // Without the pods listed, "no cluster runs this id" cannot be told apart: no orphan is claimed.
-    assert.ok(!got.some((l) => l.startsWith('orphaned-ha-state')));
+    assert.ok(!got.some((l) => l.startsWith('orphaned-ha-state')), `no orphan may be claimed without the pods listed; got:\n${got.join('\n')}`);
     assert.deepEqual(got.filter((l) => l.startsWith('audit-permission')), [
       'audit-permission unchecked Permission /create subjectaccessreviews.authorization.k8s.io',
       'audit-permission unchecked Permission /list pods',
@@ -191,8 +191,8 @@ describe('audit --cluster against a real API server', () => {
     const stored_results = stored.items.reduce((n, i) => n + i.results.length, 0) + cluster.items.reduce((n, i) => n + i.results.length, 0);
     assert.equal(stored_results, findings.length);
     const pay = stored.items.find((i) => i.metadata.namespace === 'team-pay')!;
-    assert.ok((pay.summary.fail ?? 0) >= 1);
-    assert.ok(pay.results.some((x) => x.rule === 'no-owner-reference' && x.result === 'fail' && x.resources[0]!.name === 'payments-cluster-config-map'));
+    assert.ok((pay.summary.fail ?? 0) >= 1, `team-pay's report counts at least one fail: ${JSON.stringify(pay.summary)}`);
+    assert.ok(pay.results.some((x) => x.rule === 'no-owner-reference' && x.result === 'fail' && x.resources[0]!.name === 'payments-cluster-config-map'), `team-pay's report fails no-owner-reference on payments-cluster-config-map: ${JSON.stringify(pay.results)}`);
     // A folder audit's reports are accepted too (upstream manifests, into a namespace made for them).
     await plane.kubectlOk(['create', 'namespace', 'reports-from-git']);
     const folder = await audit([join(REPO_ROOT, 'test', 'fixtures', 'audit', 'upstream'), '-n', 'reports-from-git', '-o', 'policyreport', '--fail-on', 'never']);
@@ -213,9 +213,9 @@ describe('audit --cluster against a real API server', () => {
     const cluster = JSON.parse(await plane.kubectlOk(['get', 'clusterreports.openreports.io', '-o', 'json'])) as { items: Array<{ results: unknown[] }> };
     const findings = (JSON.parse(json.stdout) as { findings: JsonFinding[] }).findings;
     assert.equal(stored.items.reduce((n, i) => n + i.results.length, 0) + cluster.items.reduce((n, i) => n + i.results.length, 0), findings.length);
-    assert.ok(stored.items.every((i) => i.source === 'flink-ha-webhook'));
+    assert.ok(stored.items.every((i) => i.source === 'flink-ha-webhook'), `every stored report has source flink-ha-webhook: ${JSON.stringify(stored.items.map((i) => i.source))}`);
     const pay = stored.items.find((i) => i.metadata.namespace === 'team-pay')!;
-    assert.ok(pay.results.some((x) => x.rule === 'no-owner-reference' && x.result === 'fail'));
+    assert.ok(pay.results.some((x) => x.rule === 'no-owner-reference' && x.result === 'fail'), `team-pay's report fails no-owner-reference: ${JSON.stringify(pay.results)}`);
   });
 });
 

@@ -70,7 +70,7 @@ describe('helm install, upgrade and uninstall on the real API server', () => {
       assert.match(r.stderr, /not found/, kind);
     }
     // helm.sh/resource-policy: keep: the serving pair outlives the release (a reinstall reuses it).
-    assert.ok((await json(['get', 'secret', 'flink-ha-webhook-tls', '-n', NS])).data['ca.crt']);
+    assert.ok((await json(['get', 'secret', 'flink-ha-webhook-tls', '-n', NS])).data['ca.crt'], 'the serving Secret (resource-policy: keep) outlives the uninstall, with its ca.crt');
     assert.equal((await json(['get', 'namespace', NS])).status.phase, 'Active', 'the namespace is --create-namespace\'s, not the release\'s');
     await plane.kubectlOk(['delete', 'namespace', NS, '--wait=false']);
   });

@@ -111,7 +111,7 @@ describe('the Helm chart installed into a real cluster', () => {
     const result = await load.stop();
     assert.deepEqual(result.failures, []);
     assert.equal(result.failed, 0);
-    assert.ok(result.answered >= 30);
+    assert.ok(result.answered >= 30, `at least 30 admissions answered during the rollout, got ${result.answered}`);
 
     assert.equal((await get('secret/flink-ha-webhook-tls', RELEASE_NS)).data['ca.crt'], caBefore, 'the upgrade kept the CA');
     const validating = JSON.parse(await plane.kubectlOk(['get', 'validatingwebhookconfiguration', RELEASE, '-o', 'json']));
@@ -131,7 +131,7 @@ describe('the Helm chart installed into a real cluster', () => {
     // The harness's cluster has no DNS and no Service proxy (no connection may go to a ClusterIP), so the probe is
     // pointed at a webhook Pod's IP on the node's bridge and checks the certificate for the Service's name.
     const [pod] = await serving.readyPods();
-    assert.ok(pod);
+    assert.ok(pod, 'a ready webhook Pod to point the probe at');
     await helm.ok(['upgrade', RELEASE, CHART_DIR, '-n', RELEASE_NS, '--reuse-values', '--set', `test.url=https://${pod.ip}:8443`,
       '--set', `test.serverName=${RELEASE}.${RELEASE_NS}.svc`, '--wait', '--timeout', '180s']);
     const tested = await helm.run(['test', RELEASE, '-n', RELEASE_NS, '--timeout', '120s', '--logs']);

@@ -161,7 +161,7 @@ describe('the image built from the Containerfile', () => {
     const warm = await startAndTime('serve-restart');
     try {
       console.log(`image: serve reached /readyz in ${first.ms} ms on first start (dev certs made), ${warm.ms} ms with certs in place`);
-      assert.ok(warm.ms < 30_000);
+      assert.ok(warm.ms < 30_000, `serve with certs in place reaches /readyz within 30 s, took ${warm.ms} ms`);
     } finally {
       await warm.proc.stop(10_000);
     }

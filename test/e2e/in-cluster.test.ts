@@ -122,14 +122,14 @@ describe('the webhook installed from manifests/ as Pods on a real node', () => {
     const running = load();
     await running.answered(20);
     const [victim] = await webhook.readyPods();
-    assert.ok(victim);
+    assert.ok(victim, 'a ready webhook Pod to delete');
     await plane.kubectlOk(['delete', 'pod', '-n', WEBHOOK_NAMESPACE, victim.name, '--wait=true', '--timeout=120s']);
     await webhook.waitServing(2);
     await running.answered(20);
     const result = await running.stop();
     assert.deepEqual(result.failures, []);
     assert.equal(result.failed, 0);
-    assert.ok(result.answered >= 40);
+    assert.ok(result.answered >= 40, `at least 40 admissions answered across the Pod deletion, got ${result.answered}`);
   });
 
   it('a node drain cannot take both replicas: the PDB evicts one and refuses the second until it is replaced', async () => {
@@ -140,7 +140,7 @@ describe('the webhook installed from manifests/ as Pods on a real node', () => {
     const running = load();
     await running.answered(10);
     const [first, second] = await webhook.readyPods();
-    assert.ok(first && second);
+    assert.ok(first && second, 'two ready webhook Pods to evict');
     await evict(first.name);
     await assert.rejects(evict(second.name), (err: { code?: number }) => err.code === 429);
     await webhook.waitServing(2);

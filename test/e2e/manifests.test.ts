@@ -83,17 +83,17 @@ describe('install manifests on the real API server', () => {
   it('the Deployment runs hardened: 2 replicas, non-root, read-only root, no privilege escalation, probes', async () => {
     const rendered = yaml.loadAll(await plane.kubectlOk(['kustomize', join(REPO_ROOT, 'manifests')])) as Doc[];
     const deployment = rendered.find((d) => d.kind === 'Deployment') as Any;
-    assert.ok(deployment.spec.replicas >= 2);
+    assert.ok(deployment.spec.replicas >= 2, `at least 2 replicas, got ${deployment.spec.replicas}`);
     const pod = deployment.spec.template.spec;
     assert.equal(pod.securityContext.runAsNonRoot, true);
     assert.equal(pod.securityContext.seccompProfile.type, 'RuntimeDefault');
-    assert.ok(pod.affinity.podAntiAffinity);
+    assert.ok(pod.affinity.podAntiAffinity, 'the Pod spreads its replicas (podAntiAffinity)');
     const container = pod.containers[0];
     assert.equal(container.securityContext.readOnlyRootFilesystem, true);
     assert.equal(container.securityContext.allowPrivilegeEscalation, false);
     assert.deepEqual(container.securityContext.capabilities.drop, ['ALL']);
-    assert.ok(container.resources.requests.cpu && container.resources.requests.memory);
-    assert.ok(container.resources.limits.memory);
+    assert.ok(container.resources.requests.cpu && container.resources.requests.memory, `cpu and memory requests set: ${JSON.stringify(container.resources)}`);
+    assert.ok(container.resources.limits.memory, `a memory limit set: ${JSON.stringify(container.resources)}`);
     assert.equal(container.readinessProbe.httpGet.path, '/readyz');
     assert.equal(container.livenessProbe.httpGet.path, '/healthz');
     assert.equal(container.readinessProbe.httpGet.scheme, 'HTTPS');

@@ -168,7 +168,7 @@ describe('a real node', { timeout: 300_000 }, () => {
       writeFileSync(join(work, 'index.json'), JSON.stringify(index));
       sh('tar', ['-cf', join(work, 'image.tar'), '-C', work, 'index.json', 'oci-layout', 'blobs']);
       await node.importImage(join(work, 'image.tar'));
-      assert.ok((await node.ctr(['images', 'ls', '-q'])).split('\n').includes(name));
+      assert.ok((await node.ctr(['images', 'ls', '-q'])).split('\n').includes(name), `containerd lists the imported image ${name}`);
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

@@ -164,7 +164,7 @@ describe(`real Flink ${VERSION}: leader election with the webhook up, slow and s
     assert.equal(resumed, jobId);
     const stats = await checkpoints(standby, jobId);
     assert.equal(stats.latestRestored, lastCompleted, 'resumed from the last completed checkpoint');
-    assert.ok((await waitForCheckpointAfter(standby, jobId, lastCompleted)) > lastCompleted);
+    assert.ok((await waitForCheckpointAfter(standby, jobId, lastCompleted)) > lastCompleted, `the standby completes a checkpoint after ${lastCompleted}`);
 
     const now = seen.at(-1)!;
     assert.notEqual(now.holderIdentity, before.holderIdentity, 'a new lock holder');

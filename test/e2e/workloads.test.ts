@@ -94,7 +94,7 @@ describe('Flink workloads admitted through the real API server', () => {
         assert.match(conf['kubernetes.cluster-id'] ?? '', /^[a-z]([-a-z0-9]*[a-z0-9])?$/);
         assert.ok(jm.spec.replicas >= 2, 'standby JobManager');
         const container = jm.spec.template.spec.containers[0];
-        assert.ok(container.env.some((e: Json) => e.name === 'POD_IP' && e.valueFrom.fieldRef.fieldPath === 'status.podIP'));
+        assert.ok(container.env.some((e: Json) => e.name === 'POD_IP' && e.valueFrom.fieldRef.fieldPath === 'status.podIP'), `the JobManager gets POD_IP from status.podIP: ${JSON.stringify(container.env)}`);
         assert.deepEqual(container.args, ['jobmanager', '$(POD_IP)']);
         assert.equal(jm.spec.template.spec.serviceAccountName, 'flink');
         assert.equal(tm.spec.template.spec.serviceAccountName, 'flink');
@@ -165,7 +165,7 @@ describe('Flink workloads admitted through the real API server', () => {
     assert.equal(created.spec?.serviceAccountName, 'flink');
     const job = (yaml.loadAll(readFileSync(fixture('application-job.yaml'), 'utf8')) as V1Job[])[1];
     const stored = await batch.createNamespacedJob({ namespace: ns, body: job! });
-    assert.ok((stored.spec?.parallelism ?? 0) >= 2);
+    assert.ok((stored.spec?.parallelism ?? 0) >= 2, `the stored Job keeps parallelism >= 2 (standby JobManager), got ${stored.spec?.parallelism}`);
     const read = await batch.readNamespacedJob({ namespace: ns, name: job!.metadata!.name! });
     assert.equal(read.spec?.template.spec?.serviceAccountName, 'flink');
   });

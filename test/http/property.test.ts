@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
+import '../support/fast-check-seed.ts'; // FC_SEED replays a failure
 import type { ClusterView, Decision } from '../../src/policy/types.ts';
 import { type Json, type RawResponse, admissionResponseOf, postRaw, sampleReview, startTestServer, type TestServer } from './helpers.ts';
 
@@ -19,7 +20,7 @@ function assertWellFormed(raw: RawResponse): void {
     assert.ok([400, 413, 415].includes(raw.status), `an expected 4xx: ${raw.status}`);
     const status = JSON.parse(raw.body);
     assert.equal(status.code, raw.status);
-    assert.ok(typeof status.message === 'string' && status.message.length > 0);
+    assert.ok(typeof status.message === 'string' && status.message.length > 0, `a 4xx carries a Status message: ${raw.body}`);
   }
 }
 
@@ -147,7 +148,7 @@ describe('a review that would delete or strip HA state is never allowed when the
         fc.asyncProperty(destructive, async (review) => {
           const res = admissionResponseOf(await postRaw(`${srv.url}/validate`, JSON.stringify(review), { ca: srv.ca }), review.request.uid);
           assert.equal(res.allowed, false, `${review.request.operation} by ${review.request.userInfo.username} was allowed`);
-          assert.ok((res.status?.message ?? '').length > 0);
+          assert.ok((res.status?.message ?? '').length > 0, `a refused ${review.request.operation} says why: ${JSON.stringify(res.status)}`);
         }),
         { numRuns: 120 },
       );

@@ -58,7 +58,7 @@ describe('admission round trips', () => {
       { kind: line.kind, namespace: line.namespace, name: line.name, operation: line.operation, user: line.user, dryRun: line.dryRun, decision: line.decision, webhook: line.webhook },
       { kind: 'ConfigMap', namespace: 'flink-jobs', name: 'basic-example-cluster-config-map', operation: 'UPDATE', user: 'jane@example.com', dryRun: false, decision: 'denied', webhook: 'validate' },
     );
-    assert.ok(Array.isArray(line.rules) && (line.rules as string[]).includes('no-ha-data-strip:denied'));
+    assert.ok(Array.isArray(line.rules) && (line.rules as string[]).includes('no-ha-data-strip:denied'), `the log line names no-ha-data-strip:denied: ${JSON.stringify(line.rules)}`);
     assert.equal(typeof line.durationMs, 'number');
     const text = JSON.stringify(srv.logs);
     for (const secret of ['akka.tcp', 'submittedJobGraph', 'holderIdentity', 'StateMachineExample']) assert.ok(!text.includes(secret), `logs leak ${secret}`);
@@ -99,7 +99,7 @@ describe('a policy that throws (a bug) is answered, never a 5xx', () => {
     assert.equal(res.allowed, false);
     assert.equal(res.status?.code, 500);
     assert.match(res.status?.message ?? '', /^policy-error: .*boom in a rule.*refused/);
-    assert.ok(res.auditAnnotations?.['policy-error']);
+    assert.ok(res.auditAnnotations?.['policy-error'], `a policy-error audit annotation: ${JSON.stringify(res.auditAnnotations)}`);
   });
 
   it('/mutate with mutationFailurePolicy Ignore admits unchanged, with a policy-error warning', async () => {
@@ -118,7 +118,7 @@ describe('a policy that throws (a bug) is answered, never a 5xx', () => {
   it('counts policy errors in /metrics and logs them', async () => {
     const res = await request(ignore.ws.server).get('/metrics').ca(ignore.ca);
     assert.match(res.text, /flink_ha_webhook_admission_errors_total\{webhook="validate",reason="policy_error"\} [1-9]/);
-    assert.ok(ignore.logs.some((l) => l.msg === 'the policy failed on this review' && l.level === 50));
+    assert.ok(ignore.logs.some((l) => l.msg === 'the policy failed on this review' && l.level === 50), `an error-level log 'the policy failed on this review': ${JSON.stringify(ignore.logs.map((l) => [l.level, l.msg]))}`);
   });
 });
 

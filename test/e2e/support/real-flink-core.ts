@@ -175,7 +175,7 @@ export function realFlinkCoreSuite(version: string): void {
       const stats = await checkpoints(jm, jobId);
       t.diagnostic(`recovered in ${((Date.now() - started) / 1000).toFixed(1)}s: ${JSON.stringify(stats)}`);
       assert.equal(stats.latestRestored, lastCompleted, 'restored from the last checkpoint completed before the kill');
-      assert.ok(stats.restored >= 1);
+      assert.ok(stats.restored >= 1, `the job restored from a checkpoint at least once: ${JSON.stringify(stats)}`);
       assert.ok((await waitForCheckpointAfter(jm, jobId, lastCompleted)) > lastCompleted, 'and checkpoints continue from there');
     });
 
@@ -204,7 +204,7 @@ export function realFlinkCoreSuite(version: string): void {
 
     it("cancelling the job (globally terminal): Flink deletes its HA ConfigMaps itself, without waiting on the webhook", async (t) => {
       await waitForCheckpointAfter(jm, jobId, 0);
-      assert.ok(await getConfigMap(e2e.plane, NS, jobCm()));
+      assert.ok(await getConfigMap(e2e.plane, NS, jobCm()), `the job's HA ConfigMap ${jobCm()} exists before the cancel`);
       const before = (await webhookCallCounts(e2e.plane)).get(HA_WEBHOOK) ?? 0;
       await cancelJob(jm, jobId);
       // Application mode: the cluster shuts down after the job; its JobManager exits on its own.

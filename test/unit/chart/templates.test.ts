@@ -55,7 +55,7 @@ describe('TLS modes', () => {
     for (const kind of WEBHOOK_KINDS) {
       assert.equal(find(docs, kind)!.metadata.annotations?.['cert-manager.io/inject-ca-from'], 'flink-ha-webhook/flink-ha-webhook-serving', kind);
     }
-    assert.ok(webhooksOf(docs).every((w) => w.clientConfig.caBundle === undefined));
+    assert.ok(webhooksOf(docs).every((w) => w.clientConfig.caBundle === undefined), 'no webhook carries a caBundle when cert-manager injects it');
     assert.equal(find(docs, 'Deployment')!.spec.template.spec.volumes[0].secret.secretName, certificate.spec.secretName);
     assert.equal(argAfter(probePod(docs)!.spec.containers[0].args, '--ca-file'), '/certs/ca.crt', 'the probe trusts the ca.crt cert-manager injects');
     assert.equal(find(docs, 'Secret'), undefined);
@@ -157,7 +157,7 @@ describe('values reach the objects', () => {
 
 describe('optional objects', () => {
   it('the NetworkPolicy can be left out', async () => {
-    assert.ok(find(await render(), 'NetworkPolicy'));
+    assert.ok(find(await render(), 'NetworkPolicy'), 'the NetworkPolicy is rendered by default');
     assert.equal(find(await render({ networkPolicy: { enabled: false } }), 'NetworkPolicy'), undefined);
   });
 

@@ -32,17 +32,17 @@ describe('flink-ha-webhook dry-run', () => {
     const fd = out.find((e) => e.name === 'basic-example');
     assert.deepEqual(Object.keys(fd).slice(0, 8), ['source', 'kind', 'namespace', 'name', 'allowed', 'patch', 'object', 'findings']);
     assert.equal(fd.source.index, 0);
-    assert.ok(fd.patch.some((op: any) => op.path === '/spec/jobManager/replicas'));
-    assert.ok(fd.findings.some((f: any) => f.rule === 'standby-jobmanagers' && f.action === 'mutated'));
+    assert.ok(fd.patch.some((op: any) => op.path === '/spec/jobManager/replicas'), `the FlinkDeployment patch sets /spec/jobManager/replicas: ${JSON.stringify(fd.patch)}`);
+    assert.ok(fd.findings.some((f: any) => f.rule === 'standby-jobmanagers' && f.action === 'mutated'), `a standby-jobmanagers mutated finding: ${JSON.stringify(fd.findings)}`);
     // The docs' session and application JobManagers both carry app: flink: in one namespace they would share a
     // cluster-id and each other's HA ConfigMaps, so both are denied (exit 1); everything else is made HA-safe.
     assert.equal(r.code, 1, r.stderr);
     const denied = out.filter((e) => !e.allowed);
     assert.deepEqual(denied.map((e) => `${e.kind}/${e.name}`).sort(), ['Deployment/flink-jobmanager', 'Job/flink-jobmanager']);
-    assert.ok(denied.every((e) => e.findings.some((f: any) => f.rule === 'cluster-id' && f.action === 'denied')));
+    assert.ok(denied.every((e) => e.findings.some((f: any) => f.rule === 'cluster-id' && f.action === 'denied')), `each denied object is denied by cluster-id: ${JSON.stringify(denied.map((e) => e.findings))}`);
     // The standalone JobManager mounts flink-config, judged first: it needs no -D args of its own.
     const jm = out.find((e) => e.kind === 'Deployment' && e.name === 'flink-jobmanager');
-    assert.ok(!JSON.stringify(jm.patch).includes('-Dhigh-availability'));
+    assert.ok(!JSON.stringify(jm.patch).includes('-Dhigh-availability'), `no -Dhigh-availability on the standalone JobManager: ${JSON.stringify(jm.patch)}`);
   });
 
   it('reads Helm output on stdin (-), and -o patch / -o diff show the change', async () => {
@@ -59,7 +59,7 @@ describe('flink-ha-webhook dry-run', () => {
     const file = join(FIX, 'flink', 'ha-configmaps.yaml');
     const person = await run([file, '--operation', 'DELETE', '--user', 'alice', '-o', 'json']);
     assert.equal(person.code, 1);
-    assert.ok((JSON.parse(person.stdout) as any[]).every((e) => !e.allowed && e.object === null));
+    assert.ok((JSON.parse(person.stdout) as any[]).every((e) => !e.allowed && e.object === null), `every HA ConfigMap deletion by a person is denied: ${person.stdout}`);
     assert.match(person.stderr, /DENIED ConfigMap default\/orders-etl-cluster-config-map .*\[protect-ha-configmap\]/);
     const flink = await run([file, '--operation', 'DELETE', '--user', 'system:serviceaccount:default:flink', '--pod', 'orders-etl-jobmanager-0', '-o', 'json']);
     assert.equal(flink.code, 0, flink.stderr);

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import '../../support/fast-check-seed.ts'; // FC_SEED replays a failure
 import yaml from 'js-yaml';
 import { runCli, STACK_TRACE } from '../../support/cli.ts';
 

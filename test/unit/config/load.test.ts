@@ -21,20 +21,20 @@ const file = (text: string): string => {
 describe('loadConfig', () => {
   it('gives working defaults with no file', () => {
     const result = loadConfig();
-    assert.ok(result.ok);
+    assert.ok(result.ok, `defaults load: ${JSON.stringify(result)}`);
     assert.equal(result.config.haServiceAccount, 'flink');
     assert.deepEqual(result.config.operatorServiceAccounts, ['flink-operator']);
     assert.equal(result.config.minJobManagers, 2);
     assert.equal(result.config.mode, 'enforce');
     assert.equal(result.config.storageDirTemplate, undefined);
-    assert.ok(result.config.excludedNamespaces.includes('kube-system'));
-    assert.ok(result.config.excludedNamespaces.includes('flink-ha-webhook'));
+    assert.ok(result.config.excludedNamespaces.includes('kube-system'), `kube-system is excluded by default: ${JSON.stringify(result.config.excludedNamespaces)}`);
+    assert.ok(result.config.excludedNamespaces.includes('flink-ha-webhook'), `the webhook's own namespace is excluded by default: ${JSON.stringify(result.config.excludedNamespaces)}`);
   });
 
   it('reads a file, then env, then overrides, in that precedence', () => {
     const path = file('haServiceAccount: flink-ha\nminJobManagers: 3\nmode: warn\n');
     const result = loadConfig({ file: path, env: { FLINK_HA_MIN_JOBMANAGERS: '4' }, overrides: { mode: 'audit' } });
-    assert.ok(result.ok);
+    assert.ok(result.ok, `file + env + overrides load: ${JSON.stringify(result)}`);
     assert.equal(result.config.haServiceAccount, 'flink-ha');
     assert.equal(result.config.minJobManagers, 4);
     assert.equal(result.config.mode, 'audit');

@@ -35,6 +35,6 @@ describe('classify', () => {
   it('marks operator-owned workloads (ownerReference or generation annotation)', () => {
     const owned = withField(fixture('flink/native-jobmanager.yaml', 'Deployment'), 'metadata.ownerReferences', [{ apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', name: 'orders-etl', uid: 'u' }]);
     const c = classify(owned, patterns);
-    assert.ok(c.shape === 'workload' && c.operatorOwned && c.mode === 'operator');
+    assert.ok(c.shape === 'workload' && c.operatorOwned && c.mode === 'operator', `an operator-owned workload: ${JSON.stringify(c)}`);
   });
 });

@@ -28,7 +28,7 @@ describe('classifyCopy: the classification of an editable copy, without classify
           // The rules write through these references: they must be the copy's, never the request's.
           const podSpec = fast.controller === 'Pod' ? draft.spec : (draft.spec as { template: { spec: unknown } }).template.spec;
           assert.equal(fast.podSpec, podSpec);
-          assert.ok(fast.podSpec.containers.includes(fast.container));
+          assert.ok(fast.podSpec.containers.includes(fast.container), 'the classified container is one of the copy\'s containers');
           assert.notEqual(fast.container, first.shape === 'workload' ? first.container : undefined);
         }
         checked++;

@@ -19,8 +19,8 @@ describe('cluster-id', () => {
     const cm = fixture('upstream/flink-configuration-configmap.yaml', 'ConfigMap');
     const cluster = fakeCluster({ configMaps: new Map([['default/flink-config', cm]]) });
     const args = async (o: any) => (applyPatch(o, await ask({ object: o, cluster })) as any).spec.template.spec.containers[0].args as string[];
-    assert.ok((await args(jm)).includes('-Dkubernetes.cluster-id=flink'));
-    assert.ok((await args(tm)).includes('-Dkubernetes.cluster-id=flink'));
+    assert.ok((await args(jm)).includes('-Dkubernetes.cluster-id=flink'), 'the JobManager gets -Dkubernetes.cluster-id=flink');
+    assert.ok((await args(tm)).includes('-Dkubernetes.cluster-id=flink'), 'the TaskManager gets -Dkubernetes.cluster-id=flink');
   });
 
   it('keeps a valid explicit id', async () => {
@@ -41,7 +41,7 @@ describe('cluster-id', () => {
   it('never injects kubernetes.cluster-id into a FlinkDeployment (the operator forbids it)', async () => {
     const fdObj = fixture('upstream/basic.yaml', 'FlinkDeployment');
     const d = await ask({ object: fdObj, phase: 'mutate' });
-    assert.ok(!JSON.stringify(d.patch).includes('cluster-id'));
+    assert.ok(!JSON.stringify(d.patch).includes('cluster-id'), `no cluster-id in the FlinkDeployment patch: ${JSON.stringify(d.patch)}`);
   });
 
   it('denies a second cluster with an id already used in the namespace', async () => {
@@ -74,6 +74,6 @@ describe('cluster-id', () => {
     assert.equal(toClusterId('Orders_ETL'), 'orders-etl');
     assert.equal(toClusterId('42-flink'), 'flink');
     assert.equal(toClusterId('___'), undefined);
-    assert.ok(isValidClusterId(toClusterId('x'.repeat(80))!));
+    assert.ok(isValidClusterId(toClusterId('x'.repeat(80))!), `an 80-character label gives a valid id: ${toClusterId('x'.repeat(80))}`);
   });
 });

@@ -83,7 +83,7 @@ describe('ha-enabled', () => {
     const jm = fixture('upstream/jobmanager-session-deployment-ha.yaml', 'Deployment');
     const d = await ask({ object: jm });
     assert.deepEqual(actionsOf(d, 'ha-enabled'), ['unchecked']);
-    assert.ok(!JSON.stringify(d.patch).includes('-Dhigh-availability'));
+    assert.ok(!JSON.stringify(d.patch).includes('-Dhigh-availability'), `no -Dhigh-availability when the ConfigMap cannot be read: ${JSON.stringify(d.patch)}`);
   });
 
   it('a -D arg wins over the file, as Flink reads it', async () => {
@@ -105,7 +105,7 @@ describe('ha-enabled', () => {
     const d = await ask({ object: jm, cluster: fakeCluster({ configMaps: new Map([['default/flink-config-orders-etl', cm]]) }) });
     assert.deepEqual(actionsOf(d, 'ha-enabled'), ['unchecked']);
     assert.match(d.findings.find((f) => f.rule === 'ha-enabled')!.message, /in native mode the config lives in ConfigMap flink-config-orders-etl/);
-    assert.ok(!JSON.stringify(d.patch).includes('-D'));
+    assert.ok(!JSON.stringify(d.patch).includes('-D'), `no -D args in native mode: ${JSON.stringify(d.patch)}`);
     assert.deepEqual(actionsOf(d, 'cluster-id').slice(0, 1), ['passed'], 'values the ConfigMap has are still read');
   });
 

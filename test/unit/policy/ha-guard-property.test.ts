@@ -4,6 +4,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import '../../support/fast-check-seed.ts'; // FC_SEED replays a failure
 import jsonPatch, { type Operation } from 'fast-json-patch';
 import { decide } from '../../../src/policy/decide.ts';
 import type { KubeObject } from '../../../src/kube/objects.ts';

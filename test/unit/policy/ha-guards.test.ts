@@ -201,7 +201,7 @@ describe('the HA ConfigMap allow-list, field by field', () => {
     assert.equal((await ask({ object: leader(), requester: FLINK_SA_IMPERSONATED, phase: 'validate' })).allowed, false);
     const released = withField(leader(), 'metadata.annotations', { 'flink-ha.io/release': 'planted' });
     const planted = await ask({ object: released, requester: PERSON, phase: 'validate' });
-    assert.ok(planted.findings.some((f) => f.rule === 'protect-ha-configmap' && f.action === 'denied'));
+    assert.ok(planted.findings.some((f) => f.rule === 'protect-ha-configmap' && f.action === 'denied'), `protect-ha-configmap denies a person creating a released HA ConfigMap: ${JSON.stringify(planted.findings)}`);
   });
 
   it('CREATE of an unlabelled ConfigMap that Flink would adopt (HA name + Flink-only keys, or a release mark): owners only', async () => {

@@ -22,6 +22,6 @@ describe('ha-namespace', () => {
     assert.deepEqual(actionsOf(await ask({ object: fixture('flink/native-jobmanager.yaml', 'ConfigMap'), namespace: 'x' }), 'ha-namespace'), []);
     const d = await ask({ object: fixture('upstream/basic.yaml', 'FlinkDeployment') });
     assert.deepEqual(actionsOf(d, 'ha-namespace'), []);
-    assert.ok(!JSON.stringify(d.patch).includes('kubernetes.namespace'));
+    assert.ok(!JSON.stringify(d.patch).includes('kubernetes.namespace'), `no kubernetes.namespace in the FlinkDeployment patch: ${JSON.stringify(d.patch)}`);
   });
 });

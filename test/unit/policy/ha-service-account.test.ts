@@ -24,7 +24,7 @@ describe('ha-service-account', () => {
       const d = await ask({ object: row.object, cluster: row.cluster, phase: 'mutate' });
       assert.deepEqual(actionsOf(d, 'ha-service-account'), [row.action]);
       assert.equal(sa(applyPatch(row.object, d)), row.sa ?? sa(row.object));
-      if (row.action !== 'passed') assert.ok(d.findings.some((f) => f.rule === 'ha-service-account' && f.message.length > 20));
+      if (row.action !== 'passed') assert.ok(d.findings.some((f) => f.rule === 'ha-service-account' && f.message.length > 20), `a ha-service-account finding that explains itself: ${JSON.stringify(d.findings)}`);
     });
   }
 
@@ -32,7 +32,7 @@ describe('ha-service-account', () => {
     const d = await ask({ object: fixture('upstream/basic-checkpoint-ha.yaml', 'FlinkDeployment'), cluster: fakeCluster({ rights: new Map([['default/flink', false]]) }), phase: 'validate' });
     assert.deepEqual(actionsOf(d, 'ha-service-account'), ['warned']);
     assert.equal(d.allowed, true);
-    assert.ok(d.warnings.some((w) => w.startsWith('[ha-service-account]')));
+    assert.ok(d.warnings.some((w) => w.startsWith('[ha-service-account]')), `a [ha-service-account] warning: ${JSON.stringify(d.warnings)}`);
   });
 
   it('never touches a Pod after creation (its spec is immutable)', async () => {

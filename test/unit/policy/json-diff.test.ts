@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import '../../support/fast-check-seed.ts'; // FC_SEED replays a failure
 import jsonPatch from 'fast-json-patch';
 import { diffJson } from '../../../src/policy/json-diff.ts';
 

@@ -11,8 +11,8 @@ const nsWith = (labels: Record<string, string>, annotations: Record<string, stri
 describe('modes and exemptions', () => {
   it('enforce (default): mutates, and every mutation is explained by a warning and an audit annotation naming the rule', async () => {
     const d = await ask({ object: bare() });
-    assert.ok(d.patch.length > 0);
-    assert.ok(d.warnings.some((w) => w.startsWith('[ha-enabled] set high-availability.type')));
+    assert.ok(d.patch.length > 0, 'enforce mode patches the bare deployment');
+    assert.ok(d.warnings.some((w) => w.startsWith('[ha-enabled] set high-availability.type')), `an [ha-enabled] warning explains the mutation: ${JSON.stringify(d.warnings)}`);
     assert.match(d.auditAnnotations['standby-jobmanagers']!, /^mutated: set spec\.jobManager\.replicas: 2/);
   });
 
@@ -20,8 +20,8 @@ describe('modes and exemptions', () => {
     const d = await ask({ object: none(), cluster: nsWith({ 'flink-ha.io/mode': 'warn' }) });
     assert.equal(d.allowed, true);
     assert.deepEqual(d.patch, []);
-    assert.ok(d.warnings.some((w) => /^\[ha-enabled\] would deny: .*\(warn mode\)$/.test(w)));
-    assert.ok(d.warnings.some((w) => w.startsWith('[standby-jobmanagers] would set')));
+    assert.ok(d.warnings.some((w) => /^\[ha-enabled\] would deny: .*\(warn mode\)$/.test(w)), `an [ha-enabled] would-deny warning in warn mode: ${JSON.stringify(d.warnings)}`);
+    assert.ok(d.warnings.some((w) => w.startsWith('[standby-jobmanagers] would set')), `a [standby-jobmanagers] would-set warning: ${JSON.stringify(d.warnings)}`);
   });
 
   it('audit mode (config namespaceModes): allowed, no patch, no warnings, findings kept for the audit log', async () => {
@@ -43,13 +43,13 @@ describe('modes and exemptions', () => {
     const d = await ask({ object: obj });
     assert.equal(d.allowed, true);
     assert.deepEqual(d.patch, []);
-    assert.ok(d.findings.filter((f) => f.action !== 'passed').every((f) => f.action === 'exempt' && f.message.includes('load test, no state')));
+    assert.ok(d.findings.filter((f) => f.action !== 'passed').every((f) => f.action === 'exempt' && f.message.includes('load test, no state')), `every non-passed finding is exempt with the reason: ${JSON.stringify(d.findings)}`);
   });
 
   it('an exempt namespace works the same way', async () => {
     const d = await ask({ object: none(), cluster: nsWith({ 'flink-ha.io/exempt': 'true' }, { 'flink-ha.io/exempt-reason': 'sandbox' }) });
     assert.equal(d.allowed, true);
-    assert.ok(d.findings.some((f) => f.action === 'exempt' && f.message.includes('namespace default: sandbox')));
+    assert.ok(d.findings.some((f) => f.action === 'exempt' && f.message.includes('namespace default: sandbox')), `an exempt finding naming the namespace's reason: ${JSON.stringify(d.findings)}`);
   });
 
   it('excluded namespaces (kube-system by default) are never mutated or guarded', async () => {

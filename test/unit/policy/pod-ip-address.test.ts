@@ -27,7 +27,7 @@ describe('pod-ip-address', () => {
       assert.deepEqual([...new Set(actionsOf(d, 'pod-ip-address'))], [row.action]);
       const c = container(applyPatch(row.object, d));
       if (row.args) assert.deepEqual(c.args.slice(0, row.args.length), row.args);
-      if (row.env) assert.ok(c.env.some((e: any) => e.name === row.env && e.valueFrom.fieldRef.fieldPath === 'status.podIP'));
+      if (row.env) assert.ok(c.env.some((e: any) => e.name === row.env && e.valueFrom.fieldRef.fieldPath === 'status.podIP'), `${row.env} from status.podIP: ${JSON.stringify(c.env)}`);
     });
   }
 

@@ -3,6 +3,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import '../../support/fast-check-seed.ts'; // FC_SEED replays a failure
 import jsonPatch from 'fast-json-patch';
 import { decide } from '../../../src/policy/decide.ts';
 import type { ClusterView, PolicyRequest } from '../../../src/policy/types.ts';
@@ -76,7 +77,7 @@ describe('policy properties', () => {
       const o = obj as unknown as KubeObject;
       const d = await decide({ operation: op, object: op === 'DELETE' ? null : o, oldObject: op === 'CREATE' ? null : o, requester: PERSON, dryRun: false }, { config, cluster: fakeCluster() }, phase);
       assert.equal(typeof d.allowed, 'boolean');
-      if (!d.allowed) assert.ok(d.status && d.status.message.length > 0);
+      if (!d.allowed) assert.ok(d.status && d.status.message.length > 0, `a denial carries a message: ${JSON.stringify(d.status)}`);
     }), { numRuns: 500 });
   });
 

@@ -80,7 +80,7 @@ describe('ReplyBatch', () => {
     batch.send({ res: good.res, body: 'y', written: () => timeline.push('good written') });
     await nextTurn();
     assert.equal(badWritten, false);
-    assert.ok(bad.events.includes('destroy write after end'));
+    assert.ok(bad.events.includes('destroy write after end'), `the bad response is destroyed after its failed write: ${JSON.stringify(bad.events)}`);
     assert.deepEqual(timeline.slice(-2), ['good end y', 'good written']);
   });
 });
