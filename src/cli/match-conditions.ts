@@ -23,7 +23,7 @@ export const registerMatchConditions: Register = (program: Command, io: CliIo, d
         'ha-configmaps.flink-ha.io': { matchConditions: haConfigMapMatchConditions(loaded.config) },
         'workloads.flink-ha.io': { matchConditions: workloadMatchConditions(loaded.config) },
         'namespaces.flink-ha.io': { matchConditions: namespaceMatchConditions(loaded.config).labelled },
-        'namespace-release.flink-ha.io': { matchConditions: namespaceMatchConditions(loaded.config).release },
+        'releasing-namespaces.flink-ha.io': { matchConditions: namespaceMatchConditions(loaded.config).release },
       }, { lineWidth: -1 }));
       done(0);
     });

@@ -75,7 +75,7 @@ function releaseChanged(config: WebhookConfig): string {
 /**
  * The namespaces webhooks' filters. `labelled` (namespaces.flink-ha.io, the namespaces `serve` labelled as holding
  * HA state, fail closed): deletions, taking that label off, and any change of the release annotation. `release`
- * (namespace-release.flink-ha.io, every other namespace, fail closed too): only changes of the release annotation,
+ * (releasing-namespaces.flink-ha.io, every other namespace, fail closed too): only changes of the release annotation,
  * which would let the next deletion through once Flink has written HA state there.
  */
 export function namespaceMatchConditions(config: WebhookConfig): { labelled: MatchCondition[]; release: MatchCondition[] } {

@@ -114,7 +114,7 @@ function conditionDrift(c: KubeObject, kind: string, config: WebhookConfig, at: 
     'ha-configmaps.flink-ha.io': haConfigMapMatchConditions(config),
     'workloads.flink-ha.io': workloadMatchConditions(config),
     'namespaces.flink-ha.io': namespaceMatchConditions(config).labelled,
-    'namespace-release.flink-ha.io': namespaceMatchConditions(config).release,
+    'releasing-namespaces.flink-ha.io': namespaceMatchConditions(config).release,
   };
   const out: AuditFinding[] = [];
   for (const w of webhooksOf(c)) {

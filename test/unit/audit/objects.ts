@@ -68,7 +68,7 @@ export function validatingConfig(failurePolicy = 'Fail', excluded = ['kube-syste
       },
       // The namespaces entries carry the generated conditions too (webhook-coverage compares them since issue 19).
       { name: 'namespaces.flink-ha.io', failurePolicy: 'Fail', rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['DELETE', 'UPDATE'] }], matchConditions: namespaceMatchConditions(defaultConfig()).labelled },
-      { name: 'namespace-release.flink-ha.io', failurePolicy: 'Fail', rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['CREATE', 'UPDATE'] }], matchConditions: namespaceMatchConditions(defaultConfig()).release },
+      { name: 'releasing-namespaces.flink-ha.io', failurePolicy: 'Fail', rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['CREATE', 'UPDATE'] }], matchConditions: namespaceMatchConditions(defaultConfig()).release },
     ],
   };
 }

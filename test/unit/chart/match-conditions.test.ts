@@ -60,11 +60,11 @@ describe('chart matchConditions and selectors follow the same values as the webh
       // The namespaces webhooks select on the label `serve` maintains.
       assert.equal(validating('namespaces.flink-ha.io').objectSelector.matchExpressions[0].key, pod.haStateNamespaceLabel);
       assert.equal(validating('unmarked-namespaces.flink-ha.io').objectSelector.matchExpressions[0].key, pod.haStateNamespaceLabel);
-      assert.equal(validating('namespace-release.flink-ha.io').objectSelector.matchExpressions[0].key, pod.haStateNamespaceLabel);
+      assert.equal(validating('releasing-namespaces.flink-ha.io').objectSelector.matchExpressions[0].key, pod.haStateNamespaceLabel);
       assert.deepEqual(validating('namespaces.flink-ha.io').matchConditions, namespaceMatchConditions(pod).labelled, 'labelled namespaces: delete, unlabel, release');
-      assert.deepEqual(validating('namespace-release.flink-ha.io').matchConditions, namespaceMatchConditions(pod).release, 'other namespaces: the release annotation');
+      assert.deepEqual(validating('releasing-namespaces.flink-ha.io').matchConditions, namespaceMatchConditions(pod).release, 'other namespaces: the release annotation');
       assert.match(validating('namespaces.flink-ha.io').matchConditions[0].expression, new RegExp(`'${pod.haStateNamespaceLabel.replaceAll('.', '\\.')}' in oldObject`));
-      assert.match(validating('namespace-release.flink-ha.io').matchConditions[0].expression, new RegExp(`'${pod.releaseAnnotation.replaceAll('.', '\\.')}' in oldObject`));
+      assert.match(validating('releasing-namespaces.flink-ha.io').matchConditions[0].expression, new RegExp(`'${pod.releaseAnnotation.replaceAll('.', '\\.')}' in oldObject`));
     });
   }
 

@@ -113,7 +113,7 @@ describe('values reach the objects', () => {
       'ha-configmaps.flink-ha.io': 'Fail',
       'namespaces.flink-ha.io': 'Ignore',
       'unmarked-namespaces.flink-ha.io': 'Ignore',
-      'namespace-release.flink-ha.io': 'Ignore',
+      'releasing-namespaces.flink-ha.io': 'Ignore',
       'workloads.flink-ha.io': 'Fail',
     });
     for (const d of docs) {

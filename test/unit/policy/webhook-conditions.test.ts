@@ -49,9 +49,9 @@ describe('HA ConfigMap webhook matchConditions', () => {
     const byName = (name: string) => doc.webhooks.find((w) => w.name === name)!;
     const generated = namespaceMatchConditions(defaultConfig());
     assert.deepEqual(byName('namespaces.flink-ha.io').matchConditions, generated.labelled);
-    assert.deepEqual(byName('namespace-release.flink-ha.io').matchConditions, generated.release);
-    assert.deepEqual(byName('namespace-release.flink-ha.io').rules[0]!.operations, ['CREATE', 'UPDATE']);
-    assert.equal(byName('namespace-release.flink-ha.io').failurePolicy, 'Fail', 'a release set while the webhook is down would stay');
+    assert.deepEqual(byName('releasing-namespaces.flink-ha.io').matchConditions, generated.release);
+    assert.deepEqual(byName('releasing-namespaces.flink-ha.io').rules[0]!.operations, ['CREATE', 'UPDATE']);
+    assert.equal(byName('releasing-namespaces.flink-ha.io').failurePolicy, 'Fail', 'a release set while the webhook is down would stay');
     assert.equal(byName('unmarked-namespaces.flink-ha.io').failurePolicy, 'Ignore', 'deleting an ordinary namespace never waits on the webhook');
     const custom = namespaceMatchConditions(defaultConfig({ releaseAnnotation: 'example.com/release' })).release[0]!.expression;
     assert.match(custom, /'example\.com\/release' in oldObject\.metadata\.annotations/);
