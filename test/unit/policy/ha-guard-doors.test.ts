@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { actionsOf, ADMIN, ARGOCD, ask, fakeCluster, fixture, FLINK_SA, FLINK_SA_IMPERSONATED, OPERATOR_SA, PERSON, podBound, TEMPLATE_CONFIG, withField } from '../../support/policy.ts';
 import { HA_STATE_NAME_SOURCE, takesHaStateName } from '../../../src/flink/ha-configmap.ts';
+import { judgeSnapshot } from '../../../src/snapshot/judge.ts';
 import type { Requester } from '../../../src/policy/types.ts';
 import type { KubeObject } from '../../../src/kube/objects.ts';
 
@@ -106,6 +107,14 @@ describe('no-ha-data-strip: a ConfigMap planted under a name Flink\'s HA will us
     // ...but no update may turn it into content Flink would adopt.
     const forged = await ask({ object: withField(existing, 'data', { 'checkpointID-0000000000000000099': 'forged' }), oldObject: existing, requester: PERSON, phase: 'validate' });
     assert.equal(forged.allowed, false);
+  });
+
+  it('the audit agrees: a manifest under an HA name is a planted CREATE; a stored one (a live read) is no write', async () => {
+    const planted = cm('orders-etl-cluster-config-map', { immutable: true });
+    const asManifest = await judgeSnapshot({ objects: [{ object: planted }], defaultNamespace: 'default' }, { config: TEMPLATE_CONFIG(), operation: 'CREATE', requester: PERSON });
+    assert.equal(asManifest[0]!.decision.allowed, false, 'applying it would be denied');
+    const asStored = await judgeSnapshot({ objects: [{ object: planted }], defaultNamespace: 'default', facts: { workloadsComplete: true } }, { config: TEMPLATE_CONFIG(), operation: 'CREATE', requester: PERSON });
+    assert.equal(asStored[0]!.decision.allowed, true, 'it exists already: judged by its content, as the webhook judges its updates');
   });
 });
 
