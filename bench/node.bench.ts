@@ -104,7 +104,8 @@ async function latencies(plane: ControlPlane): Promise<{ pod: number[]; configma
     metadata: { name: `bench-tm-${n}`, namespace: NS, labels: { app: 'bench', component: 'taskmanager', type: 'flink-native-kubernetes' } },
     spec: { containers: [{ name: 'flink-main-container', image: 'apache/flink:1.20', args: ['taskmanager'] }] },
   });
-  // An HA ConfigMap as Flink wrote it; the admin's label edits are what a non-owner may do, so the guard allows.
+  // An HA ConfigMap as Flink wrote it; the admin's edits of the allow-listed annotation (nonOwnerMetadata:
+  // kubernetes.io/description) are what a non-owner may do, so the guard allows (a label would now be denied).
   const flink = await podBoundKubeconfig(plane, NS, 'flink', 'bench-jobmanager-0');
   await plane.kubectlOk(['apply', '-n', NS, '--server-side', '--field-manager=flink', '-f', '-'], {
     kubeconfig: flink,
@@ -124,7 +125,7 @@ async function latencies(plane: ControlPlane): Promise<{ pod: number[]; configma
   const configmap: number[] = [];
   for (let n = 0; n < SAMPLES + WARMUP; n++) {
     await time(() => api.createNamespacedPod({ namespace: NS, body: flinkPod(n), dryRun: 'All' }), pod, n);
-    const body: V1ConfigMap = { ...stored, metadata: { ...stored.metadata, labels: { ...stored.metadata?.labels, 'team.example.com/owner': `bench-${n}` } } };
+    const body: V1ConfigMap = { ...stored, metadata: { ...stored.metadata, annotations: { ...stored.metadata?.annotations, 'kubernetes.io/description': `bench-${n}` } } };
     await time(() => api.replaceNamespacedConfigMap({ name: 'bench-cluster-config-map', namespace: NS, body, dryRun: 'All' }), configmap, n);
   }
   return { pod, configmap };

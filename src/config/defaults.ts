@@ -18,6 +18,9 @@ export const DEFAULT_CONFIG: WebhookConfig = {
   guardMode: 'enforce',
   requirePodBoundToken: true,
   haStateNamespaceLabel: 'flink-ha.io/ha-state',
+  // No label: tools select on labels (Argo CD tracking, velero.io/exclude-from-backup, the operator's
+  // component=autoscaler), so a label on HA state changes who reads it. One human note, inert to every tool.
+  nonOwnerMetadata: { labels: [], annotations: ['kubernetes.io/description'], maxBytes: 4096 },
   mutationFailurePolicy: 'Ignore',
   tls: {
     certDir: 'certs',

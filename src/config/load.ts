@@ -7,6 +7,7 @@ import type { Ajv as AjvClass, ValidateFunction } from 'ajv';
 import { CONFIG_SCHEMA } from './schema.ts';
 import { DEFAULT_CONFIG } from './defaults.ts';
 import type { WebhookConfig } from './types.ts';
+import { FLINK_HA_LABEL_KEYS, LEADER_ANNOTATION } from '../flink/ha-configmap.ts';
 
 export type ConfigResult = { ok: true; config: WebhookConfig } | { ok: false; errors: string[] };
 
@@ -95,10 +96,32 @@ export function validateConfig(partial: unknown, source = 'config', extraErrors:
       errors.push(`${source}: imagePatterns: '${pattern}' is not a valid regular expression`);
     }
   }
+  errors.push(...ownedKeysOpened(typed, source));
   if (!typed.excludedNamespaces.includes(typed.webhookNamespace)) {
     typed.excludedNamespaces = [...typed.excludedNamespaces, typed.webhookNamespace];
   }
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config: typed };
+}
+
+/**
+ * nonOwnerMetadata entries that would open a key Flink or the webhook reads (Flink's HA labels, the leader
+ * annotation, anything under flink-ha.io/ and the configured mark keys): those stay owned whatever the list says,
+ * so such an entry is a mistake worth a clear error rather than a silent no-op.
+ */
+function ownedKeysOpened(config: WebhookConfig, source: string): string[] {
+  const errors: string[] = [];
+  const owned = {
+    labels: [...FLINK_HA_LABEL_KEYS, config.exemptLabel, config.modeLabel, 'flink-ha.io/'],
+    annotations: [LEADER_ANNOTATION, config.releaseAnnotation, config.exemptReasonAnnotation, 'flink-ha.io/'],
+  };
+  for (const kind of ['labels', 'annotations'] as const) {
+    for (const entry of config.nonOwnerMetadata[kind]) {
+      const prefix = entry.endsWith('/*') ? entry.slice(0, -1) : undefined;
+      const hit = owned[kind].find((key) => (prefix ? key.startsWith(prefix) : key === entry || (key.endsWith('/') && entry.startsWith(key))));
+      if (hit) errors.push(`${source}: nonOwnerMetadata.${kind}: '${entry}' would open ${hit.endsWith('/') ? `${hit}*` : hit} to non-owners; Flink's and the webhook's own keys are always owned`);
+    }
+  }
+  return errors;
 }
 
 /** The default config, for tests and for commands run without --config. */

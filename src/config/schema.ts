@@ -1,5 +1,10 @@
 // JSON Schema of the config file. Every field is optional in the file; defaults fill the rest.
 const stringList = { type: 'array', items: { type: 'string', minLength: 1 } } as const;
+/** A label/annotation key (`[prefix/]name`), or every key under a DNS prefix (`example.com/*`); never a bare `*`. */
+const metadataKeyList = {
+  type: 'array',
+  items: { type: 'string', maxLength: 317, pattern: '^([a-z0-9]([-a-z0-9.]*[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$|^[a-z0-9]([-a-z0-9.]*[a-z0-9])?/[*]$' },
+} as const;
 const mode = { enum: ['enforce', 'warn', 'audit'] } as const;
 
 export const CONFIG_SCHEMA = {
@@ -23,6 +28,16 @@ export const CONFIG_SCHEMA = {
     guardMode: mode,
     requirePodBoundToken: { type: 'boolean' },
     haStateNamespaceLabel: { type: 'string', pattern: '^(([a-z0-9]([-a-z0-9.]*[a-z0-9])?)/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$|^$' },
+    nonOwnerMetadata: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        labels: metadataKeyList,
+        annotations: metadataKeyList,
+        // 256 KiB is the API server's own bound on all annotations of an object.
+        maxBytes: { type: 'integer', minimum: 0, maximum: 262144 },
+      },
+    },
     mutationFailurePolicy: { enum: ['Fail', 'Ignore'] },
     tls: {
       type: 'object',

@@ -44,6 +44,12 @@ export interface WebhookConfig {
    * webhook selects on it, so a webhook outage blocks no other namespace's deletion. Empty: not maintained.
    */
   haStateNamespaceLabel: string;
+  /**
+   * What a non-owner (anyone but Flink's and the operator's ServiceAccounts and allowedPrincipals) may write on HA
+   * state: these label and annotation keys (exact, or `prefix/*` for every key under a DNS prefix), and together at
+   * most `maxBytes` (keys + values, UTF-8). Every other field of an HA ConfigMap is its owners' alone.
+   */
+  nonOwnerMetadata: { labels: string[]; annotations: string[]; maxBytes: number };
   /** How mutation failures are answered: `Ignore` allows with a warning, `Fail` denies. */
   mutationFailurePolicy: FailurePolicy;
   tls: { certDir: string; certFile: string; keyFile: string; caFile: string; reloadIntervalMs: number };

@@ -47,6 +47,23 @@ const DISTINCTIVE_HA_KEY = new RegExp(DISTINCTIVE_HA_KEY_SOURCE);
 export const HA_NAME_SOURCE = `(${HA_NAME_SUFFIXES.join('|')})$`;
 const HA_NAME = new RegExp(HA_NAME_SOURCE);
 
+/**
+ * The names Flink's HA will use, tightly: a valid cluster-id (`[a-z]([-a-z0-9]*[a-z0-9])?`, at most 45 chars) then
+ * `-cluster-config-map` or `-<32 hex job id>-config-map` (1.15+), or `-dispatcher-leader`, `-resourcemanager-leader`,
+ * `-restserver-leader`, `-<32 hex job id>-jobmanager-leader` (1.12-1.14). A CREATE under one of these names is HA
+ * state whatever it holds (a planted ConfigMap that Flink later adopts); tight, so that `db-config-map` is not one.
+ * RE2-compatible, for the webhook's CEL too.
+ */
+export const HA_STATE_NAME_SOURCE = '^[a-z]([-a-z0-9]{0,43}[a-z0-9])?-(cluster-config-map|dispatcher-leader|resourcemanager-leader|restserver-leader|[0-9a-f]{32}-config-map|[0-9a-f]{32}-jobmanager-leader)$';
+const HA_STATE_NAME = new RegExp(HA_STATE_NAME_SOURCE);
+
+/** A ConfigMap named as Flink's HA will name one (see HA_STATE_NAME_SOURCE): the name alone, nothing else. */
+export function takesHaStateName(obj: KubeObject | null | undefined): boolean {
+  if (!obj || obj.kind !== 'ConfigMap') return false;
+  const name: unknown = obj.metadata?.name;
+  return typeof name === 'string' && name.length <= 253 && HA_STATE_NAME.test(name);
+}
+
 export function isHaDataKey(key: string): boolean {
   return HA_DATA_KEY_PATTERNS.some((p) => p.test(key));
 }

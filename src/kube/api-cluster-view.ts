@@ -110,6 +110,9 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
         }
       }),
 
+    // Only "holds HA state" is reused: "none" lets a namespace deletion through, so it is asked afresh every time
+    // (a cached "none" from a dry run would admit the real delete after Flink wrote its state). Concurrent askers
+    // still share the one listing in flight.
     namespaceHoldsHaState: (namespace) =>
       cached(`ha/${namespace}`, async () => {
         // Every Flink version labels its HA ConfigMaps type=flink-native-kubernetes and app=<cluster-id>; only
@@ -117,7 +120,7 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
         // let the recogniser decide (the selection also holds native clusters' flink-config-<id> ConfigMaps).
         const list = await core.listNamespacedConfigMap({ namespace, labelSelector: 'type=flink-native-kubernetes' });
         return list.items.some((cm) => isHaConfigMap({ ...cm, apiVersion: 'v1', kind: 'ConfigMap' }));
-      }),
+      }, undefined, (holds) => holds === true),
 
     // Asked fresh every time (TTL 0: concurrent reviews still share one call): only FlinkDeployment, session-job and
     // JobManager admissions ask, and a cached "none" would let a delete or a duplicate through.
@@ -154,22 +157,28 @@ async function listFlinkDeployments(custom: CustomObjectsApi, namespace: string)
   }
 }
 
-type Cached = <T>(key: string, load: () => Promise<T>, ttlMs?: number) => Promise<T | undefined>;
+type Cached = <T>(key: string, load: () => Promise<T>, ttlMs?: number, keep?: (value: T) => boolean) => Promise<T | undefined>;
 
-/** A TTL cache of promises: concurrent reviews asking the same question share one API call. */
+/**
+ * A TTL cache of promises: concurrent reviews asking the same question share one API call. An answer `keep`
+ * refuses is dropped once it arrives (shared while in flight, never reused after); failures are kept errorTtl.
+ */
 function ttlCache(options: ApiClusterViewOptions): Cached {
   const ttl = options.ttlMs ?? 5000;
   const errorTtl = options.errorTtlMs ?? 1000;
   const timeout = options.callTimeoutMs ?? 2000;
   const now = options.now ?? Date.now;
   const entries = new Map<string, { expires: number; value: Promise<unknown> }>();
-  return <T>(key: string, load: () => Promise<T>, ttlMs = ttl): Promise<T | undefined> => {
+  return <T>(key: string, load: () => Promise<T>, ttlMs = ttl, keep?: (value: T) => boolean): Promise<T | undefined> => {
     const t = now();
     const hit = entries.get(key);
     if (hit && hit.expires > t) return hit.value as Promise<T | undefined>;
     if (entries.size > 10_000) entries.clear(); // bounded: namespaces x ServiceAccounts stay far below this
     const entry: { expires: number; value: Promise<unknown> } = { expires: t + ttlMs, value: Promise.resolve(undefined) };
-    entry.value = withTimeout(load(), timeout).catch(() => {
+    entry.value = withTimeout(load(), timeout).then((value) => {
+      if (keep && !keep(value) && entries.get(key) === entry) entries.delete(key);
+      return value;
+    }, () => {
       entry.expires = now() + errorTtl;
       return undefined;
     });

@@ -4,7 +4,7 @@ import type { Operation as JsonPatchOperation } from 'fast-json-patch';
 import { diffJson } from './json-diff.ts';
 import { describeObject, type KubeObject } from '../kube/objects.ts';
 import { classify, isRecord, type Classified } from '../flink/workload.ts';
-import { looksLikeHaState } from '../flink/ha-configmap.ts';
+import { looksLikeHaState, takesHaStateName } from '../flink/ha-configmap.ts';
 import { markKeysOf } from './ha-owned-fields.ts';
 import { checkReviewShape } from './review-shape.ts';
 import { RULES } from './rules/index.ts';
@@ -104,7 +104,10 @@ async function buildTarget(request: PolicyRequest, ctx: PolicyContext, phase: Ph
   // HA state before or after the write is judged as HA state: an UPDATE that strips the HA labels makes the new
   // object look ordinary, and a CREATE or UPDATE can plant content Flink would take for its own.
   const marks = markKeysOf(ctx.config);
-  const wasHa = looksLikeHaState(request.object, marks) || looksLikeHaState(request.oldObject, marks);
+  // A CREATE under a name Flink's HA will use is HA state whatever it holds (a planted ConfigMap); an existing one
+  // that is HA state by name only is judged by its content (so anyone who may can still remove a planted one).
+  const wasHa = looksLikeHaState(request.object, marks) || looksLikeHaState(request.oldObject, marks) ||
+    (request.operation === 'CREATE' && takesHaStateName(request.object));
   const first: Classified = wasHa ? { shape: 'ha-configmap' } : classify(request.object ?? request.oldObject ?? {}, patterns);
   // The validating webhook never edits: it judges the object as sent, with no copy.
   const part = phase === 'validate' ? undefined : EDITABLE_PART[first.shape];

@@ -1,6 +1,6 @@
-// The allow-list behind the HA ConfigMap guards. Of an HA ConfigMap, a non-owner may change only labels and
-// annotations that are neither Flink's nor the webhook's; everything else is the owners' alone. This module
-// projects an object onto what it owns and names each owned field that a write changes, with the rule it is for.
+// The allow-list behind the HA ConfigMap guards. Of an HA ConfigMap, a non-owner may change only the label and
+// annotation keys config.nonOwnerMetadata lists (within its byte bound); everything else is the owners' alone. This
+// module projects an object onto what it owns and names each owned field that a write changes, with its rule.
 import type { WebhookConfig } from '../config/types.ts';
 import { FLINK_HA_LABEL_KEYS, LEADER_ANNOTATION, stringMap, type HaMarkKeys } from '../flink/ha-configmap.ts';
 import type { KubeObject } from '../kube/objects.ts';
@@ -39,11 +39,56 @@ export function markKeysOf(config: WebhookConfig): HaMarkKeys {
 
 const FLINK_LABELS: ReadonlySet<string> = new Set(FLINK_HA_LABEL_KEYS);
 
-/** A label or annotation key a non-owner may not touch on HA state. */
-function isProtectedKey(key: string, kind: 'labels' | 'annotations', marks: HaMarkKeys): boolean {
-  if (key.startsWith(WEBHOOK_PREFIX)) return true;
-  if (kind === 'labels') return FLINK_LABELS.has(key) || marks.markLabels.includes(key);
-  return key === LEADER_ANNOTATION || marks.markAnnotations.includes(key);
+/** config.nonOwnerMetadata, ready to match: exact keys, and the prefixes of `prefix/*` entries. */
+interface OpenKeys {
+  labels: { exact: ReadonlySet<string>; prefixes: string[] };
+  annotations: { exact: ReadonlySet<string>; prefixes: string[] };
+  marks: HaMarkKeys;
+}
+const openKeysCache = new WeakMap<WebhookConfig, OpenKeys>();
+
+function openKeysOf(config: WebhookConfig): OpenKeys {
+  let keys = openKeysCache.get(config);
+  if (!keys) {
+    const matcher = (entries: string[]) => ({
+      exact: new Set(entries.filter((e) => !e.endsWith('/*'))),
+      prefixes: entries.filter((e) => e.endsWith('/*')).map((e) => e.slice(0, -1)),
+    });
+    keys = { labels: matcher(config.nonOwnerMetadata.labels), annotations: matcher(config.nonOwnerMetadata.annotations), marks: markKeysOf(config) };
+    openKeysCache.set(config, keys);
+  }
+  return keys;
+}
+
+/**
+ * A label or annotation key a non-owner may write on HA state: listed in config.nonOwnerMetadata, and neither
+ * Flink's nor the webhook's (those stay owned whatever the list says; config load refuses such entries too).
+ */
+function isOpenKey(key: string, kind: 'labels' | 'annotations', open: OpenKeys): boolean {
+  if (key.startsWith(WEBHOOK_PREFIX)) return false;
+  if (kind === 'labels' ? FLINK_LABELS.has(key) || open.marks.markLabels.includes(key) : key === LEADER_ANNOTATION || open.marks.markAnnotations.includes(key)) return false;
+  const list = open[kind];
+  return list.exact.has(key) || list.prefixes.some((p) => key.startsWith(p));
+}
+
+/**
+ * Bytes (UTF-8, keys + values) of the labels and annotations a non-owner may write on an object: bounded by
+ * nonOwnerMetadata.maxBytes, so that free metadata cannot grow an HA ConfigMap past etcd's request limit (Flink's
+ * next checkpoint-pointer write would then fail: "etcdserver: request is too large").
+ */
+export function openMetadataBytes(obj: KubeObject | null | undefined, config: WebhookConfig): number {
+  const open = openKeysOf(config);
+  let bytes = 0;
+  for (const kind of ['labels', 'annotations'] as const) {
+    const map: unknown = obj?.metadata?.[kind];
+    if (!isRecord(map)) continue;
+    for (const key of Object.keys(map)) {
+      if (!isOpenKey(key, kind, open)) continue;
+      const value = map[key];
+      bytes += Buffer.byteLength(key) + Buffer.byteLength(typeof value === 'string' ? value : JSON.stringify(value) ?? '');
+    }
+  }
+  return bytes;
 }
 
 function isMarkKey(key: string, kind: 'labels' | 'annotations', config: WebhookConfig): boolean {
@@ -60,7 +105,7 @@ function isMarkKey(key: string, kind: 'labels' | 'annotations', config: WebhookC
  */
 type Owned = Map<string, Map<string, unknown>>;
 
-function ownedValues(obj: KubeObject | null | undefined, marks: HaMarkKeys): Owned {
+function ownedValues(obj: KubeObject | null | undefined, open: OpenKeys): Owned {
   const out: Owned = new Map();
   if (!obj) return out;
   const field = (section: string, key: string, value: unknown) => {
@@ -94,7 +139,7 @@ function ownedValues(obj: KubeObject | null | undefined, marks: HaMarkKeys): Own
     if ((key === 'labels' || key === 'annotations') && isRecord(value)) {
       const section = `/metadata/${key}`;
       for (const k of Object.keys(value)) {
-        if (isProtectedKey(k, key, marks)) field(section, k, value[k]);
+        if (!isOpenKey(k, key, open)) field(section, k, value[k]);
       }
       continue;
     }
@@ -105,9 +150,9 @@ function ownedValues(obj: KubeObject | null | undefined, marks: HaMarkKeys): Own
 
 /** Every owned field that differs between the stored object (null on CREATE) and the written one. */
 export function ownedChanges(before: KubeObject | null | undefined, after: KubeObject | null | undefined, config: WebhookConfig): OwnedChange[] {
-  const marks = markKeysOf(config);
-  const a = ownedValues(before, marks);
-  const b = ownedValues(after, marks);
+  const open = openKeysOf(config);
+  const a = ownedValues(before, open);
+  const b = ownedValues(after, open);
   const changes: OwnedChange[] = [];
   const change = (section: string, key: string, kind: OwnedChange['change']) => {
     const path = `${section}/${escape(key)}`;

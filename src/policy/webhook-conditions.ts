@@ -2,7 +2,7 @@
 // so the API server's filter and the webhook's judgement cannot drift apart. manifests/ holds their output for
 // the default config (a unit test checks it); `flink-ha-webhook match-conditions --config F` prints them for yours.
 import type { WebhookConfig } from '../config/types.ts';
-import { DISTINCTIVE_HA_KEY_SOURCE, HA_LABELS, HA_NAME_SOURCE, LEADER_ANNOTATION } from '../flink/ha-configmap.ts';
+import { DISTINCTIVE_HA_KEY_SOURCE, HA_LABELS, HA_NAME_SOURCE, HA_STATE_NAME_SOURCE, LEADER_ANNOTATION } from '../flink/ha-configmap.ts';
 import { markKeysOf } from './ha-owned-fields.ts';
 import { POD_NAME_EXTRA } from './requester.ts';
 import { FLINK_ENTRYPOINTS } from '../flink/workload.ts';
@@ -47,8 +47,10 @@ export function haConfigMapMatchConditions(config: WebhookConfig): MatchConditio
   return [
     {
       // Every ConfigMap write is matched by the rules; only HA state (old or new) is sent on.
+      // A CREATE under a name Flink's HA will use is HA state whatever it holds (takesHaStateName).
       name: 'ha-state',
-      expression: `(request.operation != 'DELETE' && (\n${looksLikeHa('object', config)})) ||\n(request.operation != 'CREATE' && (\n${looksLikeHa('oldObject', config)}))`,
+      expression: `(request.operation != 'DELETE' && (\n${looksLikeHa('object', config)})) ||\n(request.operation != 'CREATE' && (\n${looksLikeHa('oldObject', config)})) ||\n` +
+        `(request.operation == 'CREATE' && has(object.metadata.name) && object.metadata.name.matches(${cel(HA_STATE_NAME_SOURCE)}))`,
     },
     {
       // Owners' writes without an ownerReference (leader renewals, checkpoint pointers) and owners' deletions
@@ -58,6 +60,31 @@ export function haConfigMapMatchConditions(config: WebhookConfig): MatchConditio
       expression: `(request.operation != 'DELETE' && has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) > 0) ||\n!((${ownerUsername(config)})${podBound})`,
     },
   ];
+}
+
+const annotated = (o: string, key: string) => `(has(${o}.metadata.annotations) && ${cel(key)} in ${o}.metadata.annotations)`;
+
+/** CEL: a namespace CREATE that carries the release annotation, or an UPDATE that sets, changes or removes it. */
+function releaseChanged(config: WebhookConfig): string {
+  const key = cel(config.releaseAnnotation);
+  const now = annotated('object', config.releaseAnnotation);
+  const was = annotated('oldObject', config.releaseAnnotation);
+  return `(request.operation == 'CREATE' ? ${now} :\n (${now} != ${was} ||\n  (${now} && ${was} &&\n   object.metadata.annotations[${key}] != oldObject.metadata.annotations[${key}])))`;
+}
+
+/**
+ * The namespaces webhooks' filters. `labelled` (namespaces.flink-ha.io, the namespaces `serve` labelled as holding
+ * HA state, fail closed): deletions, taking that label off, and any change of the release annotation. `release`
+ * (releasing-namespaces.flink-ha.io, every other namespace, fail closed too): only changes of the release annotation,
+ * which would let the next deletion through once Flink has written HA state there.
+ */
+export function namespaceMatchConditions(config: WebhookConfig): { labelled: MatchCondition[]; release: MatchCondition[] } {
+  const label = cel(config.haStateNamespaceLabel);
+  const unlabel = `(has(oldObject.metadata.labels) && ${label} in oldObject.metadata.labels &&\n !(has(object.metadata.labels) && ${label} in object.metadata.labels))`;
+  return {
+    labelled: [{ name: 'delete-unlabel-or-release', expression: `request.operation == 'DELETE' ||\n${unlabel} ||\n${releaseChanged(config)}` }],
+    release: [{ name: 'release-changed', expression: releaseChanged(config) }],
+  };
 }
 
 /**

@@ -4,7 +4,7 @@
 import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import { decide } from '../policy/decide.ts';
-import { looksLikeHaState } from '../flink/ha-configmap.ts';
+import { looksLikeHaState, takesHaStateName } from '../flink/ha-configmap.ts';
 import { markKeysOf } from '../policy/ha-owned-fields.ts';
 import type { ClusterView, Decision, Operation, Requester } from '../policy/types.ts';
 import { snapshotClusterView } from './cluster-view.ts';
@@ -37,8 +37,9 @@ export async function judgeSnapshot(snapshot: Snapshot, options: JudgeOptions): 
     const obj = entry.object;
     const namespace = namespaceOf(obj, snapshot.defaultNamespace);
     // A manifest is judged as the write it would be. Stored HA state (a live read) is judged as it is, a write that
-    // changes nothing: it is no write by the auditor, and the whole-cluster checks report what is wrong with it.
-    const stored = snapshot.facts !== undefined && options.operation === 'CREATE' && looksLikeHaState(obj, markKeysOf(options.config));
+    // changes nothing: it is no write by the auditor, and the whole-cluster checks report what is wrong with it. So
+    // is a stored ConfigMap under an HA name (only its CREATE is HA state by name alone; it exists already).
+    const stored = snapshot.facts !== undefined && options.operation === 'CREATE' && (looksLikeHaState(obj, markKeysOf(options.config)) || takesHaStateName(obj));
     const decision = await decideSafely(obj, namespace, stored ? { ...options, operation: 'UPDATE' } : options, cluster);
     if (decision.object && decision.patch.length > 0) view.update(decision.object, namespace);
     results[i] = { entry, namespace, decision };

@@ -156,10 +156,14 @@ describe('attacks on HA state by non-owners, through the real API server', () =>
     await assertUntouched();
   });
 
-  it('a non-owner may still add a label or annotation of its own (the allow-list\'s free part)', async () => {
-    const r = await mergePatch('intruder', JOB_CM, { metadata: { labels: { team: 'payments' }, annotations: { 'example.com/ticket': 'OPS-1' } } });
+  // Since nonOwnerMetadata (issue 19) a label or annotation of one's own is no longer free: only the allow-listed
+  // keys are (default: the annotation kubernetes.io/description).
+  it('a non-owner may add only the allow-listed annotation (the allow-list\'s free part), not a label or annotation of its own', async () => {
+    assertDenied(await mergePatch('intruder', JOB_CM, { metadata: { labels: { team: 'payments' }, annotations: { 'example.com/ticket': 'OPS-1' } } }), /\[no-ha-data-strip\]/);
+    await assertUntouched();
+    const r = await mergePatch('intruder', JOB_CM, { metadata: { annotations: { 'kubernetes.io/description': 'OPS-1' } } });
     assert.equal(r.code, 0, r.stderr);
-    await mergePatch('flink', JOB_CM, { metadata: { labels: { team: null }, annotations: { 'example.com/ticket': null } } });
+    await mergePatch('flink', JOB_CM, { metadata: { annotations: { 'kubernetes.io/description': null } } });
     flinkWrote = await stored(); // the resourceVersion moved; the HA fields did not
   });
 

@@ -13,6 +13,9 @@ import { apiClusterView } from '../../src/kube/api-cluster-view.ts';
 import type { ClusterView } from '../../src/policy/types.ts';
 import { ensureDevCertificates } from '../../src/server/certs.ts';
 
+/** Namespaces whose HA ConfigMaps exist by now (a test flips it, as Flink writing its state would). */
+const haStateWritten: Record<string, boolean> = {};
+
 type Route = (body: Record<string, unknown>) => { status: number; body?: unknown } | 'hang';
 
 /** A Deployment (or Job) whose pod runs one container; `config` names a mounted Flink config ConfigMap. */
@@ -62,6 +65,8 @@ const ROUTES: Record<string, Route> = {
     ]),
   'GET /api/v1/namespaces/empty/configmaps': () => list([]),
   'GET /api/v1/namespaces/broken-list/configmaps': () => ({ status: 500, body: { kind: 'Status', code: 500 } }),
+  // Empty at first; Flink writes its HA state into it later in a test (haStateWritten).
+  'GET /api/v1/namespaces/filling/configmaps': () => list(haStateWritten.filling ? [{ metadata: { name: 'orders-cluster-config-map', labels: { app: 'orders', type: 'flink-native-kubernetes' } } }] : []),
   'GET /api/v1/namespaces/native-config-only/configmaps': () =>
     list([{ metadata: { name: 'flink-config-orders', labels: { app: 'orders', type: 'flink-native-kubernetes' } } }]),
   'GET /api/v1/namespaces/flink-jobs/configmaps/flink-config': () => ({ status: 200, body: { metadata: { name: 'flink-config' }, data: { 'flink-conf.yaml': 'kubernetes.cluster-id: shared-session\n' } } }),
@@ -167,5 +172,24 @@ describe('apiClusterView against a fake API server', () => {
     const again = [view.namespaceHoldsHaState('empty2'), view.namespaceHoldsHaState('empty2')];
     await Promise.all(again);
     assert.equal(calls.filter((c) => c.startsWith('GET /api/v1/namespaces/empty2/configmaps')).length, 1);
+  });
+
+  it('never reuses "no HA state" (a dry-run delete must not prime the real one), but does reuse "holds HA state"', async () => {
+    const asked = () => calls.filter((c) => c.startsWith('GET /api/v1/namespaces/filling/configmaps')).length;
+    assert.equal(await view.namespaceHoldsHaState('filling'), false, 'the dry run: no HA state yet');
+    haStateWritten.filling = true; // Flink writes its HA ConfigMaps
+    assert.equal(await view.namespaceHoldsHaState('filling'), true, 'the real delete a moment later is asked afresh, within the 60 s TTL');
+    assert.equal(asked(), 2, 'one listing each');
+    assert.equal(await view.namespaceHoldsHaState('filling'), true);
+    assert.equal(asked(), 2, 'a positive answer is reused for its TTL');
+  });
+
+  it('concurrent askers of a negative still share one listing in flight, and the next asker asks again', async () => {
+    const asked = () => calls.filter((c) => c.startsWith('GET /api/v1/namespaces/empty/configmaps')).length;
+    const before = asked();
+    assert.deepEqual(await Promise.all([view.namespaceHoldsHaState('empty'), view.namespaceHoldsHaState('empty'), view.namespaceHoldsHaState('empty')]), [false, false, false]);
+    assert.equal(asked(), before + 1, 'three askers, one call');
+    assert.equal(await view.namespaceHoldsHaState('empty'), false);
+    assert.equal(asked(), before + 2, 'the negative was not kept');
   });
 });

@@ -32,7 +32,33 @@ server's filter and the webhook's own judgement of owners and Flink objects cann
 (request.operation != 'DELETE' && (
 {{ include "flink-ha-webhook.looksLikeHa" (dict "o" "object" "config" .) }})) ||
 (request.operation != 'CREATE' && (
-{{ include "flink-ha-webhook.looksLikeHa" (dict "o" "oldObject" "config" .) }}))
+{{ include "flink-ha-webhook.looksLikeHa" (dict "o" "oldObject" "config" .) }})) ||
+(request.operation == 'CREATE' && has(object.metadata.name) && object.metadata.name.matches('^[a-z]([-a-z0-9]{0,43}[a-z0-9])?-(cluster-config-map|dispatcher-leader|resourcemanager-leader|restserver-leader|[0-9a-f]{32}-config-map|[0-9a-f]{32}-jobmanager-leader)$'))
+{{- end }}
+
+{{/* Is the release annotation in .o's annotations: annotated() in webhook-conditions.ts. */}}
+{{- define "flink-ha-webhook.annotated" -}}
+(has({{ .o }}.metadata.annotations) && {{ include "flink-ha-webhook.cel" .key }} in {{ .o }}.metadata.annotations)
+{{- end }}
+
+{{/* A namespace CREATE carrying the release annotation, or an UPDATE that sets, changes or removes it: releaseChanged(). */}}
+{{- define "flink-ha-webhook.releaseChanged" -}}
+{{- $now := include "flink-ha-webhook.annotated" (dict "o" "object" "key" .releaseAnnotation) }}
+{{- $was := include "flink-ha-webhook.annotated" (dict "o" "oldObject" "key" .releaseAnnotation) }}
+{{- $key := include "flink-ha-webhook.cel" .releaseAnnotation -}}
+(request.operation == 'CREATE' ? {{ $now }} :
+ ({{ $now }} != {{ $was }} ||
+  ({{ $now }} && {{ $was }} &&
+   object.metadata.annotations[{{ $key }}] != oldObject.metadata.annotations[{{ $key }}])))
+{{- end }}
+
+{{/* namespaces.flink-ha.io, condition delete-unlabel-or-release: namespaceMatchConditions().labelled. */}}
+{{- define "flink-ha-webhook.namespaceLabelledCondition" -}}
+{{- $label := include "flink-ha-webhook.cel" .haStateNamespaceLabel -}}
+request.operation == 'DELETE' ||
+(has(oldObject.metadata.labels) && {{ $label }} in oldObject.metadata.labels &&
+ !(has(object.metadata.labels) && {{ $label }} in object.metadata.labels)) ||
+{{ include "flink-ha-webhook.releaseChanged" . }}
 {{- end }}
 
 {{/*

@@ -6,7 +6,7 @@ import type { WebhookConfig } from '../../config/types.ts';
 import { selectorMatches, type LabelSelector } from '../label-selector.ts';
 import type { Inventory } from '../inventory.ts';
 import type { AuditFinding } from '../types.ts';
-import { haConfigMapMatchConditions, workloadMatchConditions, type MatchCondition } from '../../policy/webhook-conditions.ts';
+import { haConfigMapMatchConditions, namespaceMatchConditions, workloadMatchConditions, type MatchCondition } from '../../policy/webhook-conditions.ts';
 
 interface Webhook {
   name: string;
@@ -113,6 +113,8 @@ function conditionDrift(c: KubeObject, kind: string, config: WebhookConfig, at: 
   const expected: Record<string, MatchCondition[]> = {
     'ha-configmaps.flink-ha.io': haConfigMapMatchConditions(config),
     'workloads.flink-ha.io': workloadMatchConditions(config),
+    'namespaces.flink-ha.io': namespaceMatchConditions(config).labelled,
+    'releasing-namespaces.flink-ha.io': namespaceMatchConditions(config).release,
   };
   const out: AuditFinding[] = [];
   for (const w of webhooksOf(c)) {

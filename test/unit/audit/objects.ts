@@ -2,7 +2,7 @@
 // standalone JobManagers. Shapes follow /work/shared/FLINK-HA-FACTS.md (labels, names, data keys).
 import type { KubeObject } from '../../../src/kube/objects.ts';
 import { defaultConfig } from '../../../src/config/load.ts';
-import { haConfigMapMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
+import { haConfigMapMatchConditions, namespaceMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
 
 export const JOB = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
 
@@ -66,7 +66,9 @@ export function validatingConfig(failurePolicy = 'Fail', excluded = ['kube-syste
         rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'], operations: ['CREATE', 'UPDATE', 'DELETE'] }],
         matchConditions: haConfigMapMatchConditions(defaultConfig()),
       },
-      { name: 'namespaces.flink-ha.io', failurePolicy: 'Fail', rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['DELETE'] }] },
+      // The namespaces entries carry the generated conditions too (webhook-coverage compares them since issue 19).
+      { name: 'namespaces.flink-ha.io', failurePolicy: 'Fail', rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['DELETE', 'UPDATE'] }], matchConditions: namespaceMatchConditions(defaultConfig()).labelled },
+      { name: 'releasing-namespaces.flink-ha.io', failurePolicy: 'Fail', rules: [{ apiGroups: [''], apiVersions: ['v1'], resources: ['namespaces'], operations: ['CREATE', 'UPDATE'] }], matchConditions: namespaceMatchConditions(defaultConfig()).release },
     ],
   };
 }

@@ -8,7 +8,7 @@ import yaml from 'js-yaml';
 import { loadConfig } from '../../../src/config/load.ts';
 import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts';
 import type { WebhookConfig } from '../../../src/config/types.ts';
-import { haConfigMapMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
+import { haConfigMapMatchConditions, namespaceMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
 import { CHART_DIR, find, render, valuesFile, type Doc } from './helm.ts';
 
 const VALUE_SETS: Record<string, Record<string, unknown>> = {
@@ -25,6 +25,7 @@ const VALUE_SETS: Record<string, Record<string, unknown>> = {
     modeLabel: 'example.com/mode', haStateNamespaceLabel: 'example.com/holds-ha-state',
   },
   'excluded namespaces': { excludedNamespaces: ['kube-system', 'team-sandbox'] },
+  'a non-owner allow-list with a prefix and another bound': { nonOwnerMetadata: { labels: ['team', 'cost.example.com/*'], annotations: [], maxBytes: 1024 } },
 };
 
 /** The config the webhook Pods run with: the chart's ConfigMap, loaded as `serve --config` loads it. */
@@ -59,7 +60,11 @@ describe('chart matchConditions and selectors follow the same values as the webh
       // The namespaces webhooks select on the label `serve` maintains.
       assert.equal(validating('namespaces.flink-ha.io').objectSelector.matchExpressions[0].key, pod.haStateNamespaceLabel);
       assert.equal(validating('unmarked-namespaces.flink-ha.io').objectSelector.matchExpressions[0].key, pod.haStateNamespaceLabel);
+      assert.equal(validating('releasing-namespaces.flink-ha.io').objectSelector.matchExpressions[0].key, pod.haStateNamespaceLabel);
+      assert.deepEqual(validating('namespaces.flink-ha.io').matchConditions, namespaceMatchConditions(pod).labelled, 'labelled namespaces: delete, unlabel, release');
+      assert.deepEqual(validating('releasing-namespaces.flink-ha.io').matchConditions, namespaceMatchConditions(pod).release, 'other namespaces: the release annotation');
       assert.match(validating('namespaces.flink-ha.io').matchConditions[0].expression, new RegExp(`'${pod.haStateNamespaceLabel.replaceAll('.', '\\.')}' in oldObject`));
+      assert.match(validating('releasing-namespaces.flink-ha.io').matchConditions[0].expression, new RegExp(`'${pod.releaseAnnotation.replaceAll('.', '\\.')}' in oldObject`));
     });
   }
 

@@ -47,6 +47,15 @@ describe('loadConfig', () => {
     ['a template without a scheme', 'storageDirTemplate: /tmp/ha\n', /storageDirTemplate: must match pattern/],
     ['a YAML syntax error', 'mode: [enforce\n', /config\.yaml: /],
     ['a list instead of a mapping', '- a\n- b\n', /must be a YAML mapping/],
+    ['a bare * in the non-owner label allow-list', 'nonOwnerMetadata:\n  labels: ["*"]\n', /nonOwnerMetadata\.labels\.0: must match pattern/],
+    ['a key with spaces in the non-owner annotation allow-list', 'nonOwnerMetadata:\n  annotations: ["my note"]\n', /nonOwnerMetadata\.annotations\.0: must match pattern/],
+    ['a negative byte bound', 'nonOwnerMetadata:\n  maxBytes: -1\n', /nonOwnerMetadata\.maxBytes: must be >= 0/],
+    ['a byte bound past the API server\'s own', 'nonOwnerMetadata:\n  maxBytes: 1000000\n', /nonOwnerMetadata\.maxBytes: must be <= 262144/],
+    ['a misspelt allow-list field', 'nonOwnerMetadata:\n  label: [team]\n', /nonOwnerMetadata: must NOT have additional properties 'label'/],
+    ['Flink\'s own label opened to non-owners', 'nonOwnerMetadata:\n  labels: [app]\n', /nonOwnerMetadata\.labels: 'app' would open app to non-owners/],
+    ['the webhook\'s prefix opened to non-owners', 'nonOwnerMetadata:\n  annotations: [flink-ha.io/*]\n', /nonOwnerMetadata\.annotations: 'flink-ha\.io\/\*' would open flink-ha\.io\//],
+    ['a prefix covering the leader annotation', 'nonOwnerMetadata:\n  annotations: [control-plane.alpha.kubernetes.io/*]\n', /would open control-plane\.alpha\.kubernetes\.io\/leader/],
+    ['a prefix covering a configured mark key', 'releaseAnnotation: example.com/release\nnonOwnerMetadata:\n  annotations: [example.com/*]\n', /would open example\.com\/release/],
   ];
   for (const [what, text, expected] of bad) {
     it(`rejects ${what} with a message naming the field`, () => {
@@ -55,6 +64,15 @@ describe('loadConfig', () => {
       assert.match(result.ok ? '' : result.errors.join('\n'), expected);
     });
   }
+
+  it('reads the non-owner allow-list: exact keys and prefixes, the bound, the rest from the defaults', () => {
+    const defaults = loadConfig();
+    assert.ok(defaults.ok);
+    assert.deepEqual(defaults.config.nonOwnerMetadata, { labels: [], annotations: ['kubernetes.io/description'], maxBytes: 4096 }, 'documented defaults');
+    const result = loadConfig({ file: file('nonOwnerMetadata:\n  labels: [team, cost.example.com/*]\n  maxBytes: 1024\n') });
+    assert.ok(result.ok, result.ok ? '' : result.errors.join('; '));
+    assert.deepEqual(result.config.nonOwnerMetadata, { labels: ['team', 'cost.example.com/*'], annotations: ['kubernetes.io/description'], maxBytes: 1024 });
+  });
 
   it('rejects a non-integer env value', () => {
     const result = loadConfig({ env: { FLINK_HA_PORT: 'eighty' } });

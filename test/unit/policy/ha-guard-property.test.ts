@@ -12,11 +12,15 @@ import type { Requester } from '../../../src/policy/types.ts';
 import { ADMIN, ARGOCD, fakeCluster, FLINK_SA_IMPERSONATED, fixture, PERSON, TEMPLATE_CONFIG } from '../../support/policy.ts';
 
 const config = TEMPLATE_CONFIG();
-const FLINK_LABELS = ['app', 'type', 'configmap-type'];
 const LEADER = 'control-plane.alpha.kubernetes.io/leader';
+/** The default nonOwnerMetadata: the one key a non-owner may write (README "Configuration"). */
+const FREE_ANNOTATION = 'kubernetes.io/description';
 
-/** What Flink wrote and reads back, and what the webhook's own marks say: none of it a non-owner's to change. */
-/** Cluster admins may set or clear the release/exempt marks (a release), and nothing else: `marks` false leaves them out. */
+/**
+ * What Flink wrote and reads back, the labels tools select on, and what the webhook's own marks say: everything but
+ * the allow-listed annotation is no non-owner's to change. Cluster admins may set or clear the release/exempt
+ * marks (a release), and nothing else: `marks` false leaves them out.
+ */
 function haFields(cm: KubeObject, marks = true): string {
   const meta = (cm.metadata ?? {}) as Record<string, unknown>;
   // An empty map and no map are the same to the API server (it stores neither).
@@ -28,8 +32,8 @@ function haFields(cm: KubeObject, marks = true): string {
   return JSON.stringify({
     data: pick(cm.data, () => true), binaryData: pick(cm.binaryData, () => true), immutable: cm.immutable,
     ownerReferences: meta.ownerReferences, finalizers: meta.finalizers,
-    labels: pick(meta.labels, (k) => FLINK_LABELS.includes(k) || (marks && k.startsWith('flink-ha.io/'))),
-    annotations: pick(meta.annotations, (k) => k === LEADER || (marks && k.startsWith('flink-ha.io/'))),
+    labels: pick(meta.labels, (k) => marks || !k.startsWith('flink-ha.io/')),
+    annotations: pick(meta.annotations, (k) => k !== FREE_ANNOTATION && (marks || !k.startsWith('flink-ha.io/'))),
   });
 }
 
@@ -39,7 +43,8 @@ const sources = [
   () => fixture('flink/ha-configmaps.yaml', 'ConfigMap', 'legacy-app-dispatcher-leader'),
 ];
 const keyish = fc.constantFrom('counter', 'checkpointID-0000000000000001042', 'checkpointID-0000000000000009999', 'jobGraph-00000000000000000000000000000000',
-  'address', 'app', 'type', 'configmap-type', 'team', LEADER.replace('/', '~1'), 'flink-ha.io~1release', 'flink-ha.io~1exempt', 'example.com~1note');
+  'address', 'app', 'type', 'configmap-type', 'team', 'component', LEADER.replace('/', '~1'), 'flink-ha.io~1release', 'flink-ha.io~1exempt', 'example.com~1note',
+  FREE_ANNOTATION.replace('/', '~1'), FREE_ANNOTATION.replace('/', '~1'));
 const paths = fc.oneof(
   fc.constantFrom('/data', '/binaryData', '/immutable', '/metadata/ownerReferences', '/metadata/finalizers', '/metadata/labels', '/metadata/annotations', '/spec', '/metadata/generateName'),
   keyish.map((k) => `/data/${k}`),
@@ -78,6 +83,8 @@ describe('HA guard property', () => {
       allowedChanges++;
       const marks = requester !== ADMIN;
       assert.equal(haFields(next, marks), haFields(old, marks), `allowed ${JSON.stringify(ops)} by ${requester.username}`);
+      const free = (cm: KubeObject) => { const v: unknown = cm.metadata?.annotations?.[FREE_ANNOTATION]; return typeof v === 'string' ? Buffer.byteLength(FREE_ANNOTATION) + Buffer.byteLength(v) : 0; };
+      assert.ok(free(next) <= config.nonOwnerMetadata.maxBytes || free(next) <= free(old), `allowed ${JSON.stringify(ops)} grows the free annotation past the bound`);
     }), { numRuns: 1500 });
     assert.ok(denied > 300 && allowedChanges > 50, `the generator must exercise both outcomes (denied ${denied}, allowed ${allowedChanges})`);
   });

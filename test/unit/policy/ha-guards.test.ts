@@ -119,7 +119,8 @@ describe('no-ha-data-strip', () => {
     { name: 'denies an Argo CD sync that drops the HA labels', object: withField(checkpoints(), 'metadata.labels', { app: 'orders-etl' }), requester: ARGOCD, allowed: false, message: /removed \/metadata\/labels\/type, removed \/metadata\/labels\/configmap-type/ },
     { name: 'allows Flink itself to write new checkpoints and drop old ones', object: stale(), requester: FLINK_SA, allowed: true },
     { name: 'allows the operator to strip job graphs before a resubmit', object: withField(checkpoints(), 'data', {}), requester: OPERATOR_SA, allowed: true },
-    { name: 'allows a person to add a label', object: withField(checkpoints(), 'metadata.labels.team', 'payments'), requester: PERSON, allowed: true },
+    { name: 'denies a person adding a label that is not on the allow-list (labels change who reads HA state)', object: withField(checkpoints(), 'metadata.labels.team', 'payments'), requester: PERSON, allowed: false, message: /added \/metadata\/labels\/team/ },
+    { name: 'allows a person to set the allow-listed annotation kubernetes.io/description', object: withField(checkpoints(), 'metadata.annotations', { 'kubernetes.io/description': 'orders ETL, team payments' }), requester: PERSON, allowed: true },
   ];
   for (const row of rows) {
     it(row.name, async () => {
@@ -158,9 +159,13 @@ describe('the HA ConfigMap allow-list, field by field', () => {
   type Edit = (cm: KubeObject) => void;
   const meta = (cm: KubeObject) => cm.metadata as Required<NonNullable<KubeObject['metadata']>>;
   const rows: Array<{ field: string; edit: Edit; free: boolean; rule: string }> = [
-    { field: 'a free label', edit: (cm) => { meta(cm).labels.team = 'payments'; }, free: true, rule: '' },
-    { field: 'a free annotation', edit: (cm) => { meta(cm).annotations = { ...meta(cm).annotations, 'example.com/owner': 'team-a' }; }, free: true, rule: '' },
-    { field: 'kubectl\'s last-applied annotation', edit: (cm) => { meta(cm).annotations = { ...meta(cm).annotations, 'kubectl.kubernetes.io/last-applied-configuration': '{}' }; }, free: true, rule: '' },
+    { field: 'the allow-listed annotation kubernetes.io/description', edit: (cm) => { meta(cm).annotations = { ...meta(cm).annotations, 'kubernetes.io/description': 'orders ETL' }; }, free: true, rule: '' },
+    { field: 'a label not on the allow-list (team)', edit: (cm) => { meta(cm).labels.team = 'payments'; }, free: false, rule: 'no-ha-data-strip' },
+    { field: 'component=autoscaler (hides it from the operator\'s HA-metadata check)', edit: (cm) => { meta(cm).labels.component = 'autoscaler'; }, free: false, rule: 'no-ha-data-strip' },
+    { field: 'velero.io/exclude-from-backup=true (drops it from backups)', edit: (cm) => { meta(cm).labels['velero.io/exclude-from-backup'] = 'true'; }, free: false, rule: 'no-ha-data-strip' },
+    { field: 'an Argo CD tracking label (Argo would prune it)', edit: (cm) => { meta(cm).labels['app.kubernetes.io/instance'] = 'orders'; }, free: false, rule: 'no-ha-data-strip' },
+    { field: 'an annotation not on the allow-list', edit: (cm) => { meta(cm).annotations = { ...meta(cm).annotations, 'example.com/owner': 'team-a' }; }, free: false, rule: 'no-ha-data-strip' },
+    { field: 'kubectl\'s last-applied annotation', edit: (cm) => { meta(cm).annotations = { ...meta(cm).annotations, 'kubectl.kubernetes.io/last-applied-configuration': '{}' }; }, free: false, rule: 'no-ha-data-strip' },
     { field: 'a data value (forged checkpoint pointer)', edit: (cm) => { (cm.data as Record<string, string>)['jobGraph-00000000000000000000000000000000'] = 'forged'; }, free: false, rule: 'no-ha-data-strip' },
     { field: 'a new checkpointID key (forged newer pointer)', edit: (cm) => { (cm.data as Record<string, string>)['checkpointID-0000000000000009999'] = 'forged'; }, free: false, rule: 'no-ha-data-strip' },
     { field: 'a new bogus jobGraph key', edit: (cm) => { (cm.data as Record<string, string>)['jobGraph-ffffffffffffffffffffffffffffffff'] = 'bogus'; }, free: false, rule: 'no-ha-data-strip' },

@@ -5,7 +5,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import yaml from 'js-yaml';
 import { defaultConfig } from '../../../src/config/load.ts';
-import { haConfigMapMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
+import { HA_STATE_NAME_SOURCE } from '../../../src/flink/ha-configmap.ts';
+import { haConfigMapMatchConditions, namespaceMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
 
 interface Webhook { name: string; matchConditions?: Array<{ name: string; expression: string }>; objectSelector?: unknown }
 
@@ -35,5 +36,25 @@ describe('HA ConfigMap webhook matchConditions', () => {
     assert.match(owners!.expression, /'authentication\.kubernetes\.io\/pod-name' in request\.userInfo\.extra/);
     const [, loose] = haConfigMapMatchConditions(defaultConfig({ requirePodBoundToken: false }));
     assert.doesNotMatch(loose!.expression, /pod-name/);
+  });
+
+  it('sends a CREATE under a name Flink\'s HA will use, whatever it holds (the same pattern as the policy)', () => {
+    const [haState] = haConfigMapMatchConditions(defaultConfig());
+    const source = HA_STATE_NAME_SOURCE.replace(/\\/g, '\\\\').replace(/'/g, "\\'");
+    assert.ok(haState!.expression.includes(`(request.operation == 'CREATE' && has(object.metadata.name) && object.metadata.name.matches('${source}'))`), haState!.expression);
+  });
+
+  it('the namespaces webhooks in manifests/ filter with the generated conditions, and both see the release annotation', () => {
+    const doc = yaml.load(readFileSync(new URL('../../../manifests/base/validating-webhook.yaml', import.meta.url), 'utf8')) as { webhooks: Array<Webhook & { failurePolicy: string; rules: Array<{ operations: string[] }> }> };
+    const byName = (name: string) => doc.webhooks.find((w) => w.name === name)!;
+    const generated = namespaceMatchConditions(defaultConfig());
+    assert.deepEqual(byName('namespaces.flink-ha.io').matchConditions, generated.labelled);
+    assert.deepEqual(byName('releasing-namespaces.flink-ha.io').matchConditions, generated.release);
+    assert.deepEqual(byName('releasing-namespaces.flink-ha.io').rules[0]!.operations, ['CREATE', 'UPDATE']);
+    assert.equal(byName('releasing-namespaces.flink-ha.io').failurePolicy, 'Fail', 'a release set while the webhook is down would stay');
+    assert.equal(byName('unmarked-namespaces.flink-ha.io').failurePolicy, 'Ignore', 'deleting an ordinary namespace never waits on the webhook');
+    const custom = namespaceMatchConditions(defaultConfig({ releaseAnnotation: 'example.com/release' })).release[0]!.expression;
+    assert.match(custom, /'example\.com\/release' in oldObject\.metadata\.annotations/);
+    assert.doesNotMatch(custom, /flink-ha\.io\/release/);
   });
 });
