@@ -67,7 +67,7 @@ describe('loadConfig', () => {
 
   it('reads the non-owner allow-list: exact keys and prefixes, the bound, the rest from the defaults', () => {
     const defaults = loadConfig();
-    assert.ok(defaults.ok);
+    assert.ok(defaults.ok, defaults.ok ? '' : defaults.errors.join('; '));
     assert.deepEqual(defaults.config.nonOwnerMetadata, { labels: [], annotations: ['kubernetes.io/description'], maxBytes: 4096 }, 'documented defaults');
     const result = loadConfig({ file: file('nonOwnerMetadata:\n  labels: [team, cost.example.com/*]\n  maxBytes: 1024\n') });
     assert.ok(result.ok, result.ok ? '' : result.errors.join('; '));
