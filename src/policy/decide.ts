@@ -118,7 +118,7 @@ async function buildTarget(request: PolicyRequest, ctx: PolicyContext, phase: Ph
 }
 
 function assemble(request: PolicyRequest, target: Target, raw: Finding[], mode: Mode, exemption: Exemption | undefined, subject: string): Decision {
-  const adjusted = adjust(raw, mode, exemption);
+  const adjusted = adjust(raw, mode, exemption, target.config.guardMode);
   const denied = adjusted.filter((f) => f.action === 'denied');
   const allowed = denied.length === 0;
   // A denied request is stored with no change: say so on the mutations it would otherwise have had.
@@ -153,10 +153,19 @@ function assemble(request: PolicyRequest, target: Target, raw: Finding[], mode: 
   return decision;
 }
 
+/**
+ * Guard findings on Flink resources answer to the guard mode and the config's exclusions only: an exempt label or a
+ * namespace mode label, which the people the guard stops can set, must not open the front door.
+ */
+const GUARD_RULES: ReadonlySet<string> = new Set(['protect-flink-deployment']);
+
 /** Exemptions turn every action into `exempt`; warn and audit modes turn mutations and denials into warnings. */
-function adjust(findings: Finding[], mode: Mode, exemption: Exemption | undefined): Finding[] {
+function adjust(findings: Finding[], workloadMode: Mode, workloadExemption: Exemption | undefined, guardMode: Mode): Finding[] {
   return findings.map((f) => {
     if (f.action === 'passed') return f;
+    const guard = GUARD_RULES.has(f.rule);
+    const mode = guard ? guardMode : workloadMode;
+    const exemption = guard && workloadExemption?.byLabel ? undefined : workloadExemption;
     if (exemption) return { ...f, action: 'exempt', message: `${f.message} (exempt: ${exemption.reason})` };
     if (mode === 'enforce') return f;
     if (f.action === 'mutated') return { ...f, action: 'warned', message: `would ${f.message} (${mode} mode)` };
