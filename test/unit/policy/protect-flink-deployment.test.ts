@@ -82,8 +82,8 @@ describe('protect-flink-deployment: deleting a FlinkDeployment or FlinkSessionJo
       assert.deepEqual(actionsOf(d, 'protect-flink-deployment'), [row.allowed ? 'passed' : 'denied'], 'one finding of the rule');
       if (!row.allowed) {
         assert.equal(d.status?.code, 403, 'denied with 403');
-        assert.match(d.status!.message, /\[protect-flink-deployment\]/, 'the message names the rule');
-        assert.match(d.status!.message, /flink-ha\.io\/release=<reason>/, 'the fix says how to release');
+        assert.match(d.status.message, /\[protect-flink-deployment\]/, 'the message names the rule');
+        assert.match(d.status.message, /flink-ha\.io\/release=<reason>/, 'the fix says how to release');
       }
       if (row.message) assert.match(d.status?.message ?? '', row.message, 'the message says why');
     });
