@@ -5,7 +5,7 @@ import yaml from 'js-yaml';
 import type { Register } from './main.ts';
 import type { CliIo } from './io.ts';
 import { loadConfig } from '../config/load.ts';
-import { haConfigMapMatchConditions, workloadMatchConditions } from '../policy/webhook-conditions.ts';
+import { frontDoorMatchConditions, haConfigMapMatchConditions, workloadMatchConditions } from '../policy/webhook-conditions.ts';
 
 export const registerMatchConditions: Register = (program: Command, io: CliIo, done: (code: number) => void): void => {
   program
@@ -22,6 +22,7 @@ export const registerMatchConditions: Register = (program: Command, io: CliIo, d
       io.stdout(yaml.dump({
         'ha-configmaps.flink-ha.io': { matchConditions: haConfigMapMatchConditions(loaded.config) },
         'workloads.flink-ha.io': { matchConditions: workloadMatchConditions(loaded.config) },
+        'flink-resources.flink-ha.io': { matchConditions: frontDoorMatchConditions(loaded.config) },
       }, { lineWidth: -1 }));
       done(0);
     });

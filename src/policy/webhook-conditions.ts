@@ -110,13 +110,17 @@ export function workloadMatchConditions(config: WebhookConfig): MatchCondition[]
 }
 
 /**
- * The front door's filter (flinkdeployments and flinksessionjobs, fail closed): every DELETE, and the UPDATEs that
- * set, change or remove the release annotation. Ordinary spec edits stay on the fail-open workloads webhooks.
+ * The front door's filter (flinkdeployments and flinksessionjobs, fail closed): every DELETE, and the CREATEs and
+ * UPDATEs that set, change or remove the release annotation. Ordinary spec edits stay on the fail-open workloads webhooks.
  */
 export function frontDoorMatchConditions(config: WebhookConfig): MatchCondition[] {
   const mark = (o: string) => `(has(${o}.metadata.annotations) && ${cel(config.releaseAnnotation)} in ${o}.metadata.annotations ? ${o}.metadata.annotations[${cel(config.releaseAnnotation)}] : '')`;
   return [
-    { name: 'delete-or-release-mark', expression: `request.operation == 'DELETE' ||\n${mark('object')} !=\n${mark('oldObject')}` },
+    {
+      name: 'delete-or-release-mark',
+      // oldObject is null on CREATE: it is read only on UPDATE (an error here would refuse the request).
+      expression: `request.operation == 'DELETE' ||\n(request.operation == 'CREATE' && has(object.metadata.annotations) && ${cel(config.releaseAnnotation)} in object.metadata.annotations) ||\n(request.operation == 'UPDATE' && ${mark('object')} !=\n${mark('oldObject')})`,
+    },
     notTheOperatorsUpdate(config),
   ];
 }

@@ -93,10 +93,11 @@ true
 {{- end }}
 {{- end }}
 
-{{/* flink-resources.flink-ha.io, condition delete-or-release-mark: deletes and release-mark changes only. */}}
+{{/* flink-resources.flink-ha.io, condition delete-or-release-mark: deletes, and creates and updates that set or change the release mark. */}}
 {{- define "flink-ha-webhook.frontDoorCondition" -}}
 {{- $k := include "flink-ha-webhook.cel" .releaseAnnotation -}}
 request.operation == 'DELETE' ||
-(has(object.metadata.annotations) && {{ $k }} in object.metadata.annotations ? object.metadata.annotations[{{ $k }}] : '') !=
-(has(oldObject.metadata.annotations) && {{ $k }} in oldObject.metadata.annotations ? oldObject.metadata.annotations[{{ $k }}] : '')
+(request.operation == 'CREATE' && has(object.metadata.annotations) && {{ $k }} in object.metadata.annotations) ||
+(request.operation == 'UPDATE' && (has(object.metadata.annotations) && {{ $k }} in object.metadata.annotations ? object.metadata.annotations[{{ $k }}] : '') !=
+(has(oldObject.metadata.annotations) && {{ $k }} in oldObject.metadata.annotations ? oldObject.metadata.annotations[{{ $k }}] : ''))
 {{- end }}

@@ -6,7 +6,7 @@ import type { WebhookConfig } from '../../config/types.ts';
 import { selectorMatches, type LabelSelector } from '../label-selector.ts';
 import type { Inventory } from '../inventory.ts';
 import type { AuditFinding } from '../types.ts';
-import { haConfigMapMatchConditions, workloadMatchConditions, type MatchCondition } from '../../policy/webhook-conditions.ts';
+import { frontDoorMatchConditions, haConfigMapMatchConditions, workloadMatchConditions, type MatchCondition } from '../../policy/webhook-conditions.ts';
 
 interface Webhook {
   name: string;
@@ -113,6 +113,7 @@ function conditionDrift(c: KubeObject, kind: string, config: WebhookConfig, at: 
   const expected: Record<string, MatchCondition[]> = {
     'ha-configmaps.flink-ha.io': haConfigMapMatchConditions(config),
     'workloads.flink-ha.io': workloadMatchConditions(config),
+    'flink-resources.flink-ha.io': frontDoorMatchConditions(config),
   };
   const out: AuditFinding[] = [];
   for (const w of webhooksOf(c)) {

@@ -22,6 +22,8 @@ export const protectFlinkDeployment: Rule = {
     if (t.classified.shape === 'flinkdeployment' && t.classified.blueGreen) return [];
     const op = t.request.operation;
     if (op === 'DELETE') return judgeDelete(t);
+    // Created already released, a CR named after another cluster's cluster-id could be deleted at will later.
+    if (op === 'CREATE') return [markChange(t)].filter((f): f is Finding => f !== undefined);
     if (op !== 'UPDATE') return [];
     const mark = markChange(t);
     if (mark?.action === 'denied') return [mark];

@@ -128,6 +128,18 @@ describe('protect-flink-deployment: the release annotation on a FlinkDeployment 
   }
 });
 
+describe('protect-flink-deployment: created already released', () => {
+  it('denies a person who creates a FlinkDeployment carrying the release annotation (it would open a later delete)', async () => {
+    const d = await ask({ object: fd('orders', undefined, { [RELEASE]: 'x' }), requester: PERSON, cluster: withState(), phase: 'validate' });
+    assert.equal(d.allowed, false, 'denied');
+    assert.match(d.status!.message, /\[protect-flink-deployment\].*may not set/, 'names the rule');
+  });
+  it('allows a cluster admin to create it released, and anyone to create it without the mark', async () => {
+    assert.equal((await ask({ object: fd('orders', undefined, { [RELEASE]: 'x' }), requester: ADMIN, cluster: withState(), phase: 'validate' })).allowed, true, 'admin');
+    assert.deepEqual(actionsOf(await ask({ object: fd('orders'), requester: PERSON, cluster: withState(), phase: 'validate' }), 'protect-flink-deployment'), [], 'no mark: nothing to say');
+  });
+});
+
 describe('protect-flink-deployment: updates after which the operator deletes the HA state', () => {
   const job = (upgradeMode: string, state = 'running') => ({ jarURI: 'local:///opt/flink/app.jar', upgradeMode, state });
   const rows: Array<{ name: string; before: () => KubeObject; after: () => KubeObject; cluster?: () => FakeCluster; allowed: boolean; action: string }> = [
