@@ -142,6 +142,19 @@ describe('the front door: FlinkDeployment and FlinkSessionJob deletes, through t
     });
   }
 
+  it('the person labels it an operator canary (a label anyone who edits it can add), then deletes it: denied, its HA ConfigMaps untouched', async () => {
+    const ha = ORDERS.slice(1);
+    const before = await stored(ha);
+    assert.equal((await kubectl('mallory', ['label', 'flinkdeployment', 'orders', 'flink.apache.org/canary=true'])).code, 0, 'a label is the person\'s to set');
+    try {
+      assertDenied(await kubectl('mallory', ['delete', 'flinkdeployment', 'orders']), /\[protect-flink-deployment\]/);
+      assert.equal(await stored(ha), before, 'nothing was written');
+    } finally {
+      await kubectl('mallory', ['label', 'flinkdeployment', 'orders', 'flink.apache.org/canary-']);
+    }
+    ordersBefore = await stored(ORDERS); // the labels moved the FlinkDeployment's resourceVersion, nothing else
+  });
+
   it('the confused deputy: eve (FlinkDeployments only, no ConfigMap rights) names one after the cluster-id of another cluster; its delete is refused', async () => {
     await seedHa('victim', JOB);
     const victim = ['configmap/victim-cluster-config-map', `configmap/victim-${JOB}-config-map`];

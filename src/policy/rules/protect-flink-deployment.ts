@@ -18,8 +18,7 @@ export const protectFlinkDeployment: Rule = {
   help: `Release the HA state first (annotate the FlinkDeployment or FlinkSessionJob flink-ha.io/release=<reason>; owners or cluster admins), or keep the job's state in a savepoint before deleting.`,
   why: 'The operator deletes the HA ConfigMaps (the latest checkpoint pointers) when a FlinkDeployment is deleted, or suspended or upgraded statelessly, and a FlinkSessionJob delete cancels its job, whose JobManager then drops them.',
   validate: async (t) => {
-    if (t.classified.shape !== 'flinkdeployment' && t.classified.shape !== 'flink-session-job') return [];
-    if (t.classified.shape === 'flinkdeployment' && t.classified.blueGreen) return [];
+    if (!isFrontDoorKind(t)) return [];
     const op = t.request.operation;
     if (op === 'DELETE') return judgeDelete(t);
     // Created already released, a CR named after another cluster's cluster-id could be deleted at will later.
@@ -31,6 +30,21 @@ export const protectFlinkDeployment: Rule = {
     return mark ? [mark, ...transition] : transition;
   },
 };
+
+/**
+ * FlinkDeployments and FlinkSessionJobs, including those classified as the operator's (canaries, blue/green
+ * children): the labels and owners that make them so are written by whoever edits the CR. A
+ * FlinkBlueGreenDeployment holds no HA state itself: its children do, and their deletes (the garbage collector's
+ * too) come here.
+ */
+function isFrontDoorKind(t: Target): boolean {
+  const obj = t.old ?? t.draft;
+  if (!obj || !(typeof obj.apiVersion === 'string' && obj.apiVersion.startsWith('flink.apache.org/'))) return false;
+  if (obj.kind !== 'FlinkDeployment' && obj.kind !== 'FlinkSessionJob') return false;
+  return t.classified.shape === 'flinkdeployment' || t.classified.shape === 'flink-session-job' || t.classified.shape === 'left-alone';
+}
+
+const isSessionJob = (t: Target): boolean => (t.old ?? t.draft)?.kind === 'FlinkSessionJob';
 
 /** The release annotation's value, when it releases (set, not empty, not "false"). */
 function releaseOf(obj: KubeObject | null, t: Target): string | undefined {
@@ -78,7 +92,7 @@ async function judgeDelete(t: Target): Promise<Finding[]> {
     return [finding('protect-flink-deployment', 'denied', `could not check whether ${subject} holds HA state (${state.why}); refusing a deletion after which the operator deletes it`, fix)];
   }
   return [finding('protect-flink-deployment', 'denied',
-    `${describeRequester(t.request.requester)} may not delete ${subject}: ${state.why}, and ${t.classified.shape === 'flink-session-job'
+    `${describeRequester(t.request.requester)} may not delete ${subject}: ${state.why}, and ${isSessionJob(t)
       ? 'the operator cancels the job on deletion, after which its JobManager deletes that ConfigMap'
       : 'the operator deletes them on deletion (FlinkUtils.deleteKubernetesHAMetadata, by the app/type labels), whatever upgradeMode says'}: the job's latest checkpoint pointer is lost`, fix)];
 }
@@ -96,7 +110,7 @@ type HaState = { kind: 'none' | 'unknown' | 'held'; why: string };
 async function haStateOf(t: Target, obj: KubeObject | null): Promise<HaState> {
   const name = obj?.metadata?.name ?? '';
   if (!t.cluster.haConfigMapsOf) return { kind: 'unknown', why: 'the webhook cannot list HA ConfigMaps here' };
-  if (t.classified.shape === 'flinkdeployment') {
+  if (!isSessionJob(t)) {
     const cms = await t.cluster.haConfigMapsOf(t.namespace, name);
     if (cms === undefined) return { kind: 'unknown', why: `the HA ConfigMaps of cluster-id ${name} could not be listed` };
     if (cms.length === 0) return { kind: 'none', why: `cluster-id ${name} has no HA ConfigMaps` };

@@ -163,3 +163,37 @@ describe('protect-flink-deployment: updates after which the operator deletes the
     });
   }
 });
+
+describe('protect-flink-deployment: FlinkDeployments left to the operator are still behind the front door', () => {
+  const canary = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, labels: { 'flink.apache.org/canary': 'true' } } });
+  const blueChild = (o: KubeObject): KubeObject => ({
+    ...o, metadata: { ...o.metadata, ownerReferences: [{ apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkBlueGreenDeployment', name: 'orders-bg', uid: '6f1c2d8e-0000-4000-8000-00000000000b', controller: true }] },
+  });
+  const rows: Array<{ name: string; old: () => KubeObject; requester: Requester; cluster: () => FakeCluster; allowed: boolean }> = [
+    { name: 'a person deletes a FlinkDeployment carrying the canary label (anyone who edits it can add one) whose cluster holds HA state', old: () => canary(fd()), requester: PERSON, cluster: withState, allowed: false },
+    { name: 'the garbage collector deletes a FlinkBlueGreenDeployment\'s child holding HA state (the parent was deleted)', old: () => blueChild(fd()), requester: GC, cluster: withState, allowed: false },
+    { name: 'a person deletes such a child directly', old: () => blueChild(fd()), requester: PERSON, cluster: withState, allowed: false },
+    { name: 'a released child', old: () => blueChild(fd('orders', undefined, { [RELEASE]: 'bg retired' })), requester: GC, cluster: withState, allowed: true },
+    { name: 'a real canary: no HA state', old: () => canary(fd('canary-check')), requester: PERSON, cluster: withState, allowed: true },
+  ];
+  for (const row of rows) {
+    it(`${row.allowed ? 'allows' : 'denies'}: ${row.name}`, async () => {
+      const d = await ask({ oldObject: row.old(), requester: row.requester, cluster: row.cluster(), phase: 'validate' });
+      assert.equal(d.allowed, row.allowed, `allowed: ${d.status?.message ?? ''}`);
+      assert.deepEqual(actionsOf(d, 'protect-flink-deployment'), [row.allowed ? 'passed' : 'denied'], 'the rule decided');
+    });
+  }
+
+  it('denies a person who adds the canary label and the release annotation in one update', async () => {
+    const after = canary(fd('orders', undefined, { [RELEASE]: 'now a canary' }));
+    const d = await ask({ object: after, oldObject: fd(), requester: PERSON, cluster: withState(), phase: 'validate' });
+    assert.equal(d.allowed, false, 'denied');
+    assert.match(d.status!.message, /\[protect-flink-deployment\].*may not set/, 'the mark');
+  });
+
+  it('leaves a FlinkBlueGreenDeployment itself to its children: its own delete is not judged here', async () => {
+    const bg: KubeObject = { apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkBlueGreenDeployment', metadata: { name: 'orders', namespace: 'default' }, spec: { template: { spec: fd().spec } } };
+    const d = await ask({ oldObject: bg, requester: PERSON, cluster: withState(), phase: 'validate' });
+    assert.deepEqual(actionsOf(d, 'protect-flink-deployment'), [], 'no finding');
+  });
+});
