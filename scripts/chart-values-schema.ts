@@ -14,6 +14,8 @@ const object = (properties: Record<string, unknown>, extra: Record<string, unkno
 const CHART_STRICTER: Record<string, Record<string, unknown>> = {
   // Empty means "no template" in values (YAML has no undefined); the chart leaves it out of the config file.
   storageDirTemplate: { type: 'string', pattern: '^$|^[a-zA-Z][a-zA-Z0-9+.-]*://' },
+  checkpointDirTemplate: { type: 'string', pattern: '^$|^[a-zA-Z][a-zA-Z0-9+.-]*://' },
+  savepointDirTemplate: { type: 'string', pattern: '^$|^[a-zA-Z][a-zA-Z0-9+.-]*://' },
   // No pattern at all would render `c.image.matches()` with nothing: invalid CEL, refused by the API server.
   imagePatterns: { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
   // Rendered unquoted into the namespaceSelectors: namespace names only.
@@ -56,7 +58,7 @@ export function chartValuesSchema(): Record<string, unknown> {
       podLabels: stringMap,
       podAnnotations: stringMap,
       config: object({ ...configFields, ...CHART_STRICTER }),
-      failurePolicy: object({ mutation: failurePolicy, workloadValidation: failurePolicy, haConfigMaps: failurePolicy, namespaces: failurePolicy }),
+      failurePolicy: object({ mutation: failurePolicy, workloadValidation: failurePolicy, haConfigMaps: failurePolicy, namespaces: failurePolicy, flinkResources: failurePolicy }),
       // The API server's own bounds for a webhook call.
       timeoutSeconds: { type: 'integer', minimum: 1, maximum: 30 },
       tls: object({

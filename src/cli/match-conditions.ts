@@ -5,7 +5,7 @@ import yaml from 'js-yaml';
 import type { Register } from './main.ts';
 import type { CliIo } from './io.ts';
 import { loadConfig } from '../config/load.ts';
-import { haConfigMapMatchConditions, namespaceMatchConditions, workloadMatchConditions } from '../policy/webhook-conditions.ts';
+import { frontDoorMatchConditions, haConfigMapMatchConditions, namespaceMatchConditions, workloadMatchConditions } from '../policy/webhook-conditions.ts';
 
 export const registerMatchConditions: Register = (program: Command, io: CliIo, done: (code: number) => void): void => {
   program
@@ -24,6 +24,7 @@ export const registerMatchConditions: Register = (program: Command, io: CliIo, d
         'workloads.flink-ha.io': { matchConditions: workloadMatchConditions(loaded.config) },
         'namespaces.flink-ha.io': { matchConditions: namespaceMatchConditions(loaded.config).labelled },
         'releasing-namespaces.flink-ha.io': { matchConditions: namespaceMatchConditions(loaded.config).release },
+        'flink-resources.flink-ha.io': { matchConditions: frontDoorMatchConditions(loaded.config) },
       }, { lineWidth: -1 }));
       done(0);
     });

@@ -6,6 +6,8 @@ export const DEFAULT_CONFIG: WebhookConfig = {
   operatorServiceAccounts: ['flink-operator'],
   allowedPrincipals: [],
   storageDirTemplate: undefined,
+  checkpointDirTemplate: undefined,
+  savepointDirTemplate: undefined,
   minJobManagers: 2,
   excludedNamespaces: ['kube-system', 'kube-public', 'kube-node-lease'],
   mode: 'enforce',

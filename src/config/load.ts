@@ -34,6 +34,8 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'int' | 'lis
   FLINK_HA_OPERATOR_SERVICE_ACCOUNTS: { path: ['operatorServiceAccounts'], type: 'list' },
   FLINK_HA_ALLOWED_PRINCIPALS: { path: ['allowedPrincipals'], type: 'list' },
   FLINK_HA_STORAGE_DIR_TEMPLATE: { path: ['storageDirTemplate'], type: 'string' },
+  FLINK_HA_CHECKPOINT_DIR_TEMPLATE: { path: ['checkpointDirTemplate'], type: 'string' },
+  FLINK_HA_SAVEPOINT_DIR_TEMPLATE: { path: ['savepointDirTemplate'], type: 'string' },
   FLINK_HA_MIN_JOBMANAGERS: { path: ['minJobManagers'], type: 'int' },
   FLINK_HA_EXCLUDED_NAMESPACES: { path: ['excludedNamespaces'], type: 'list' },
   FLINK_HA_MODE: { path: ['mode'], type: 'string' },

@@ -16,6 +16,8 @@ export const CONFIG_SCHEMA = {
     operatorServiceAccounts: { type: 'array', items: { type: 'string', pattern: '^([a-z0-9][-a-z0-9]*:)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$' } },
     allowedPrincipals: stringList,
     storageDirTemplate: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' },
+    checkpointDirTemplate: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' },
+    savepointDirTemplate: { type: 'string', pattern: '^[a-zA-Z][a-zA-Z0-9+.-]*://' },
     minJobManagers: { type: 'integer', minimum: 1, maximum: 10 },
     excludedNamespaces: stringList,
     mode,

@@ -14,6 +14,12 @@ export interface WebhookConfig {
   allowedPrincipals: string[];
   /** Where HA metadata goes, with `{namespace}` and `{clusterId}` placeholders. No default: we never invent one. */
   storageDirTemplate?: string;
+  /**
+   * Checkpoint and savepoint directories for FlinkDeployments with `upgradeMode: last-state` / `savepoint`, which the
+   * operator requires (`{namespace}`, `{clusterId}`). No default: a missing one is denied with the fix.
+   */
+  checkpointDirTemplate?: string;
+  savepointDirTemplate?: string;
   /** Fewest JobManagers a Flink cluster may run with (1 active + standbys). */
   minJobManagers: number;
   /** Namespaces the webhook never mutates or guards (they still appear in audits, as excluded). */

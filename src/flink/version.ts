@@ -39,3 +39,17 @@ export function haTypeWrite(v: FlinkVersion | undefined, legacyConfFile = false)
   }
   return { key: 'high-availability.type', value: 'kubernetes' };
 }
+
+/**
+ * The keys of the checkpoint and savepoint directories. Flink 1.20 renamed them (FLIP-406:
+ * `execution.checkpointing.dir`, `execution.checkpointing.savepoint-dir`) and kept the old ones as deprecated
+ * fallbacks, which Flink 2.x still reads; before 1.20 only the old keys exist. The operator's own validator reads
+ * either (a ConfigOption with its deprecated key). Unknown versions get the current key, as haTypeWrite does.
+ */
+export const CHECKPOINT_DIR_KEYS = ['execution.checkpointing.dir', 'state.checkpoints.dir'] as const;
+export const SAVEPOINT_DIR_KEYS = ['execution.checkpointing.savepoint-dir', 'state.savepoints.dir'] as const;
+
+export function checkpointDirKey(v: FlinkVersion | undefined, which: 'checkpoint' | 'savepoint'): string {
+  const keys = which === 'checkpoint' ? CHECKPOINT_DIR_KEYS : SAVEPOINT_DIR_KEYS;
+  return v && !atLeast(v, 1, 20) ? keys[1] : keys[0];
+}

@@ -8,6 +8,7 @@ import { looksLikeHaState, takesHaStateName } from '../flink/ha-configmap.ts';
 import { markKeysOf } from './ha-owned-fields.ts';
 import { checkReviewShape } from './review-shape.ts';
 import { RULES } from './rules/index.ts';
+import { protectFlinkDeployment } from './rules/protect-flink-deployment.ts';
 import { flinkViewOf } from './flink-view.ts';
 import { resolveMode, type Exemption } from './modes.ts';
 import { finding, type Rule, type Target } from './target.ts';
@@ -42,7 +43,11 @@ export async function decide(request: PolicyRequest, ctx: PolicyContext, phase: 
   if (target.classified.shape === 'left-alone') {
     // Still a finding (once: the mutating half), so audits list the object and say why nothing was checked or changed.
     const note = phase === 'validate' ? [] : [finding('ha-enabled', 'exempt', target.classified.reason)];
-    return assemble(request, target, note, 'enforce', undefined, subject);
+    // Left to the operator, but not past the front door: a canary label or a FlinkBlueGreenDeployment owner is
+    // something anyone who edits the CR can add, and deleting it still makes the operator delete its HA state.
+    const guard = phase === 'mutate' ? [] : await frontDoorOf(target, subject);
+    const excluded = ctx.config.excludedNamespaces.includes(target.namespace);
+    return assemble(request, target, [...note, ...guard], 'enforce', excluded ? { reason: `namespace ${target.namespace} is excluded in the webhook config` } : undefined, subject);
   }
   if (target.classified.shape === 'invalid') {
     return errorDecision(request, phase, ctx, subject, `cannot read ${subject}: ${target.classified.reason}`);
@@ -73,6 +78,14 @@ export async function decide(request: PolicyRequest, ctx: PolicyContext, phase: 
     findings.push(finding('policy-error', 'warned', `could not resolve the namespace mode: ${messageOf(err)}; enforcing`));
   }
   return assemble(request, target, findings, mode, exemption, describe(subject, target.classified));
+}
+
+async function frontDoorOf(target: Target, subject: string): Promise<Finding[]> {
+  try {
+    return await protectFlinkDeployment.validate!(target);
+  } catch (err) {
+    return [finding('policy-error', 'denied', `rule protect-flink-deployment could not decide on ${subject}: ${messageOf(err)}`, 'fix the object so the policy can read it, or ask a platform admin')];
+  }
 }
 
 type Half = (t: Target) => Promise<Finding[]> | Finding[];
@@ -121,7 +134,7 @@ async function buildTarget(request: PolicyRequest, ctx: PolicyContext, phase: Ph
 }
 
 function assemble(request: PolicyRequest, target: Target, raw: Finding[], mode: Mode, exemption: Exemption | undefined, subject: string): Decision {
-  const adjusted = adjust(raw, mode, exemption);
+  const adjusted = adjust(raw, mode, exemption, target.config.guardMode);
   const denied = adjusted.filter((f) => f.action === 'denied');
   const allowed = denied.length === 0;
   // A denied request is stored with no change: say so on the mutations it would otherwise have had.
@@ -156,10 +169,19 @@ function assemble(request: PolicyRequest, target: Target, raw: Finding[], mode: 
   return decision;
 }
 
+/**
+ * Guard findings on Flink resources answer to the guard mode and the config's exclusions only: an exempt label or a
+ * namespace mode label, which the people the guard stops can set, must not open the front door.
+ */
+const GUARD_RULES: ReadonlySet<string> = new Set(['protect-flink-deployment']);
+
 /** Exemptions turn every action into `exempt`; warn and audit modes turn mutations and denials into warnings. */
-function adjust(findings: Finding[], mode: Mode, exemption: Exemption | undefined): Finding[] {
+function adjust(findings: Finding[], workloadMode: Mode, workloadExemption: Exemption | undefined, guardMode: Mode): Finding[] {
   return findings.map((f) => {
     if (f.action === 'passed') return f;
+    const guard = GUARD_RULES.has(f.rule);
+    const mode = guard ? guardMode : workloadMode;
+    const exemption = guard && workloadExemption?.byLabel ? undefined : workloadExemption;
     if (exemption) return { ...f, action: 'exempt', message: `${f.message} (exempt: ${exemption.reason})` };
     if (mode === 'enforce') return f;
     if (f.action === 'mutated') return { ...f, action: 'warned', message: `would ${f.message} (${mode} mode)` };

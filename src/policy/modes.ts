@@ -5,6 +5,8 @@ import type { Mode } from './types.ts';
 
 export interface Exemption {
   reason: string;
+  /** From an exempt label (the object's or the namespace's), which namespace users can set: guards ignore it. */
+  byLabel?: boolean;
 }
 
 const MODES = new Set<Mode>(['enforce', 'warn', 'audit']);
@@ -20,11 +22,11 @@ export async function resolveMode(t: Target): Promise<{ mode: Mode; exemption?: 
   if (guarded) return { mode: config.guardMode };
   const obj = t.draft ?? t.old;
   if (!guarded && obj?.metadata?.labels?.[config.exemptLabel] === 'true') {
-    return { mode: 'enforce', exemption: { reason: reasonOf(obj.metadata.annotations?.[config.exemptReasonAnnotation]) } };
+    return { mode: 'enforce', exemption: { reason: reasonOf(obj.metadata.annotations?.[config.exemptReasonAnnotation]), byLabel: true } };
   }
   const meta = t.classified.shape === 'namespace' ? undefined : await t.cluster.namespaceMeta(t.namespace);
   if (meta?.labels[config.exemptLabel] === 'true') {
-    return { mode: 'enforce', exemption: { reason: `namespace ${t.namespace}: ${reasonOf(meta.annotations[config.exemptReasonAnnotation])}` } };
+    return { mode: 'enforce', exemption: { reason: `namespace ${t.namespace}: ${reasonOf(meta.annotations[config.exemptReasonAnnotation])}`, byLabel: true } };
   }
   const label = meta?.labels[config.modeLabel] as Mode | undefined;
   if (label && MODES.has(label)) return { mode: label };

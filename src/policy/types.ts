@@ -46,6 +46,8 @@ export type RuleId =
   | 'no-owner-reference'
   | 'no-ha-data-strip'
   | 'protect-namespace'
+  | 'protect-flink-deployment'
+  | 'checkpoint-dir'
   | 'policy-error';
 
 /**

@@ -29,21 +29,42 @@ function looksLikeHa(o: string, config: WebhookConfig): string {
   ].join('\n');
 }
 
-/** An owner ServiceAccount's username, exactly; `name` entries match in any namespace (see README: trust model). */
-function ownerUsername(config: WebhookConfig): string {
-  const operators = config.operatorServiceAccounts.map((entry) => {
+/** The operator ServiceAccounts' usernames, exactly; `name` entries match in any namespace (see README: trust model). */
+function operatorUsernames(config: WebhookConfig): string[] {
+  return config.operatorServiceAccounts.map((entry) => {
     const colon = entry.indexOf(':');
     return colon < 0
       ? `request.userInfo.username.matches(${cel(`^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:${entry.replace(/\./g, '[.]')}$`)})`
       : `request.userInfo.username == ${cel(`system:serviceaccount:${entry.slice(0, colon)}:${entry.slice(colon + 1)}`)}`;
   });
-  return [`request.userInfo.username == ${cel('system:serviceaccount:')} + request.namespace + ${cel(`:${config.haServiceAccount}`)}`, ...operators].join(' ||\n   ');
+}
+
+/** An owner ServiceAccount's username: the namespace's HA ServiceAccount or an operator's. */
+function ownerUsername(config: WebhookConfig): string {
+  return [`request.userInfo.username == ${cel('system:serviceaccount:')} + request.namespace + ${cel(`:${config.haServiceAccount}`)}`, ...operatorUsernames(config)].join(' ||\n   ');
+}
+
+/** `&& <the token is bound to a pod>`, when the config requires it of owners. */
+function podBoundClause(config: WebhookConfig): string {
+  return config.requirePodBoundToken ? ` &&\n  has(request.userInfo.extra) && ${cel(POD_NAME_EXTRA)} in request.userInfo.extra` : '';
+}
+
+/**
+ * The operator's own UPDATEs of its resources (finalizers, annotations; status is a subresource no rule matches)
+ * never wait on the webhook: it judges what people and tools write, and the operator is an HA owner anyway.
+ */
+function notTheOperatorsUpdate(config: WebhookConfig): MatchCondition {
+  const operators = operatorUsernames(config);
+  return {
+    name: 'not-the-operators-update',
+    expression: operators.length === 0
+      ? 'true'
+      : `!(request.resource.group == 'flink.apache.org' && request.operation == 'UPDATE' &&\n  (${operators.join(' ||\n   ')})${podBoundClause(config)})`,
+  };
 }
 
 export function haConfigMapMatchConditions(config: WebhookConfig): MatchCondition[] {
-  const podBound = config.requirePodBoundToken
-    ? ` &&\n  has(request.userInfo.extra) && ${cel(POD_NAME_EXTRA)} in request.userInfo.extra`
-    : '';
+  const podBound = podBoundClause(config);
   return [
     {
       // Every ConfigMap write is matched by the rules; only HA state (old or new) is sent on.
@@ -112,5 +133,21 @@ export function workloadMatchConditions(config: WebhookConfig): MatchCondition[]
       `(request.resource.resource in ['deployments', 'statefulsets', 'jobs'] && has(object.spec) && has(object.spec.template) &&`,
       `  has(object.spec.template.spec) && ${containers('object.spec.template.spec')})`,
     ].join('\n'),
-  }];
+  }, notTheOperatorsUpdate(config)];
+}
+
+/**
+ * The front door's filter (flinkdeployments and flinksessionjobs, fail closed): every DELETE, and the CREATEs and
+ * UPDATEs that set, change or remove the release annotation. Ordinary spec edits stay on the fail-open workloads webhooks.
+ */
+export function frontDoorMatchConditions(config: WebhookConfig): MatchCondition[] {
+  const mark = (o: string) => `(has(${o}.metadata.annotations) && ${cel(config.releaseAnnotation)} in ${o}.metadata.annotations ? ${o}.metadata.annotations[${cel(config.releaseAnnotation)}] : '')`;
+  return [
+    {
+      name: 'delete-or-release-mark',
+      // oldObject is null on CREATE: it is read only on UPDATE (an error here would refuse the request).
+      expression: `request.operation == 'DELETE' ||\n(request.operation == 'CREATE' && has(object.metadata.annotations) && ${cel(config.releaseAnnotation)} in object.metadata.annotations) ||\n(request.operation == 'UPDATE' && ${mark('object')} !=\n${mark('oldObject')})`,
+    },
+    notTheOperatorsUpdate(config),
+  ];
 }

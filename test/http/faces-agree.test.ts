@@ -33,7 +33,7 @@ function fixtureFolders(): string[] {
 type Outcomes = Map<string, string[]>;
 const add = (m: Outcomes, key: string, action: string) => m.set(key, [...(m.get(key) ?? []), action].sort());
 const keyOf = (kind: string, namespace: string | undefined, name: string, rule: string) => `${kind} ${namespace ?? ''}/${name} ${rule}`;
-const RULES_OF_THE_POLICY = /^(ha-enabled|ha-storage-dir|cluster-id|ha-namespace|standby-jobmanagers|pod-ip-address|ha-service-account|protect-ha-configmap|no-owner-reference|no-ha-data-strip|protect-namespace|policy-error)$/;
+const RULES_OF_THE_POLICY = /^(ha-enabled|ha-storage-dir|cluster-id|ha-namespace|standby-jobmanagers|pod-ip-address|ha-service-account|protect-ha-configmap|no-owner-reference|no-ha-data-strip|protect-namespace|protect-flink-deployment|checkpoint-dir|policy-error)$/;
 
 describe('dry-run, audit and the webhook agree on every fixture folder', () => {
   let server: TestServer;

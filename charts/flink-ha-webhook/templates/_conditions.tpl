@@ -95,3 +95,35 @@ request.resource.resource in ['flinkdeployments', 'flinkbluegreendeployments', '
   has(object.spec.template.spec) && has(object.spec.template.spec.containers) && object.spec.template.spec.containers.exists(c,
     {{ $container }}))
 {{- end }}
+
+{{/*
+The flink.apache.org entries, condition not-the-operators-update: the operator's own UPDATEs of its resources
+(finalizers, annotations) skip the webhook (notTheOperatorsUpdate() in webhook-conditions.ts).
+*/}}
+{{- define "flink-ha-webhook.notTheOperatorsUpdate" -}}
+{{- $operators := list }}
+{{- range .operatorServiceAccounts }}
+{{- if contains ":" . }}
+{{- $parts := splitn ":" 2 . }}
+{{- $operators = append $operators (printf "request.userInfo.username == %s" (include "flink-ha-webhook.cel" (printf "system:serviceaccount:%s:%s" $parts._0 $parts._1))) }}
+{{- else }}
+{{- $operators = append $operators (printf "request.userInfo.username.matches(%s)" (include "flink-ha-webhook.cel" (printf "^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:%s$" (replace "." "[.]" .)))) }}
+{{- end }}
+{{- end -}}
+{{- if not $operators -}}
+true
+{{- else -}}
+!(request.resource.group == 'flink.apache.org' && request.operation == 'UPDATE' &&
+  ({{ join " ||\n   " $operators }}){{ if .requirePodBoundToken }} &&
+  has(request.userInfo.extra) && 'authentication.kubernetes.io/pod-name' in request.userInfo.extra{{ end }})
+{{- end }}
+{{- end }}
+
+{{/* flink-resources.flink-ha.io, condition delete-or-release-mark: deletes, and creates and updates that set or change the release mark. */}}
+{{- define "flink-ha-webhook.frontDoorCondition" -}}
+{{- $k := include "flink-ha-webhook.cel" .releaseAnnotation -}}
+request.operation == 'DELETE' ||
+(request.operation == 'CREATE' && has(object.metadata.annotations) && {{ $k }} in object.metadata.annotations) ||
+(request.operation == 'UPDATE' && (has(object.metadata.annotations) && {{ $k }} in object.metadata.annotations ? object.metadata.annotations[{{ $k }}] : '') !=
+(has(oldObject.metadata.annotations) && {{ $k }} in oldObject.metadata.annotations ? oldObject.metadata.annotations[{{ $k }}] : ''))
+{{- end }}

@@ -51,9 +51,11 @@ app.kubernetes.io/name: {{ include "flink-ha-webhook.name" . }}
 {{- printf "[%s]" (join ", " $excluded) }}
 {{- end }}
 
-{{/* The webhook's config file: .Values.config, without an empty storageDirTemplate (empty means none). */}}
+{{/* The webhook's config file: .Values.config, without an empty storageDir/checkpointDir/savepointDir template (empty means none). */}}
 {{- define "flink-ha-webhook.configFile" -}}
-{{- $config := omit .Values.config "storageDirTemplate" }}
+{{- $config := omit .Values.config "storageDirTemplate" "checkpointDirTemplate" "savepointDirTemplate" }}
 {{- with .Values.config.storageDirTemplate }}{{ $_ := set $config "storageDirTemplate" . }}{{ end }}
+{{- with .Values.config.checkpointDirTemplate }}{{ $_ := set $config "checkpointDirTemplate" . }}{{ end }}
+{{- with .Values.config.savepointDirTemplate }}{{ $_ := set $config "savepointDirTemplate" . }}{{ end }}
 {{- toYaml $config }}
 {{- end }}

@@ -6,7 +6,7 @@ import type { WebhookConfig } from '../../config/types.ts';
 import { selectorMatches, type LabelSelector } from '../label-selector.ts';
 import type { Inventory } from '../inventory.ts';
 import type { AuditFinding } from '../types.ts';
-import { haConfigMapMatchConditions, namespaceMatchConditions, workloadMatchConditions, type MatchCondition } from '../../policy/webhook-conditions.ts';
+import { frontDoorMatchConditions, haConfigMapMatchConditions, namespaceMatchConditions, workloadMatchConditions, type MatchCondition } from '../../policy/webhook-conditions.ts';
 
 interface Webhook {
   name: string;
@@ -115,6 +115,7 @@ function conditionDrift(c: KubeObject, kind: string, config: WebhookConfig, at: 
     'workloads.flink-ha.io': workloadMatchConditions(config),
     'namespaces.flink-ha.io': namespaceMatchConditions(config).labelled,
     'releasing-namespaces.flink-ha.io': namespaceMatchConditions(config).release,
+    'flink-resources.flink-ha.io': frontDoorMatchConditions(config),
   };
   const out: AuditFinding[] = [];
   for (const w of webhooksOf(c)) {

@@ -3,6 +3,7 @@ import { effectiveHaType, haKindOf } from '../../flink/config-keys.ts';
 import { haTypeWrite } from '../../flink/version.ts';
 import { finding, type Rule } from '../target.ts';
 import { sessionClusterHa } from './session-job.ts';
+import { statelessWithHa } from './stateless-job.ts';
 
 export const haEnabled: Rule = {
   id: 'ha-enabled',
@@ -26,12 +27,12 @@ export const haEnabled: Rule = {
           `${current.key}: ${current.value} (${where}) is no HA type Flink knows (kubernetes, zookeeper, NONE, or a factory class name): Flink would fail to start looking for a factory class named '${current.value}'`,
           `set ${haTypeWrite(f.version, f.legacyConfFile).key}: ${haTypeWrite(f.version, f.legacyConfFile).value}`)];
       }
-      return [finding('ha-enabled', 'passed', kind === 'zookeeper' ? `ZooKeeper HA is on (${where}); accepted as HA` : `HA is on (${current.key}: ${current.value})`)];
+      return [finding('ha-enabled', 'passed', kind === 'zookeeper' ? `ZooKeeper HA is on (${where}); accepted as HA` : `HA is on (${current.key}: ${current.value})`), ...statelessWithHa(t)];
     }
     if (!f.complete) return [finding('ha-enabled', 'unchecked', `HA type not set here; ${f.incompleteReason ?? 'part of the config could not be read'}`)];
     const write = haTypeWrite(f.version, f.legacyConfFile);
     f.carrier.set(write.key, write.value);
-    return [finding('ha-enabled', 'mutated', `set ${write.key}: ${write.value} in ${f.carrier.where} (no HA was configured; a JobManager failure would lose the running jobs)`)];
+    return [finding('ha-enabled', 'mutated', `set ${write.key}: ${write.value} in ${f.carrier.where} (no HA was configured; a JobManager failure would lose the running jobs)`), ...statelessWithHa(t)];
   },  // A session job's HA is its session cluster's.
   validate: (t) => sessionClusterHa(t),
 };

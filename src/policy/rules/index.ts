@@ -11,12 +11,15 @@ import { protectHaConfigMap } from './protect-ha-configmap.ts';
 import { noOwnerReference } from './no-owner-reference.ts';
 import { noHaDataStrip } from './no-ha-data-strip.ts';
 import { protectNamespace } from './protect-namespace.ts';
+import { protectFlinkDeployment } from './protect-flink-deployment.ts';
+import { checkpointDir } from './checkpoint-dir.ts';
 
 export const RULES: readonly Rule[] = [
   haEnabled,
   clusterId,
   haNamespace,
   haStorageDir,
+  checkpointDir,
   standbyJobManagers,
   podIpAddress,
   haServiceAccount,
@@ -24,6 +27,7 @@ export const RULES: readonly Rule[] = [
   noOwnerReference,
   noHaDataStrip,
   protectNamespace,
+  protectFlinkDeployment,
 ];
 
 /** Title and help of every rule, plus policy-error: for reports that describe rules apart from findings. */

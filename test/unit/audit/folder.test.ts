@@ -53,6 +53,8 @@ describe('folder audit of the upstream manifests and the fixtures, with the real
       // standalone session JobManager reads its HA settings from a ConfigMap that is not in the folder.
       'ha-storage-dir denied FlinkDeployment default/basic-example upstream/basic.yaml:19',
       'ha-enabled mutated FlinkDeployment default/basic-example upstream/basic.yaml:19',
+      // ... and its job is stateless: HA on a stateless job meets FLINK-38049 (a warning, with the fix).
+      'ha-enabled warned FlinkDeployment default/basic-example upstream/basic.yaml:19',
       'standby-jobmanagers mutated FlinkDeployment default/basic-example upstream/basic.yaml:19',
       'cluster-id unchecked FlinkDeployment default/basic-example upstream/basic.yaml:19',
       'ha-service-account unchecked FlinkDeployment default/basic-example upstream/basic.yaml:19',

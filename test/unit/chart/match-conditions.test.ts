@@ -8,7 +8,7 @@ import yaml from 'js-yaml';
 import { loadConfig } from '../../../src/config/load.ts';
 import { DEFAULT_CONFIG } from '../../../src/config/defaults.ts';
 import type { WebhookConfig } from '../../../src/config/types.ts';
-import { haConfigMapMatchConditions, namespaceMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
+import { frontDoorMatchConditions, haConfigMapMatchConditions, namespaceMatchConditions, workloadMatchConditions } from '../../../src/policy/webhook-conditions.ts';
 import { CHART_DIR, find, render, valuesFile, type Doc } from './helm.ts';
 
 const VALUE_SETS: Record<string, Record<string, unknown>> = {
@@ -50,6 +50,7 @@ describe('chart matchConditions and selectors follow the same values as the webh
       assert.deepEqual(validating('ha-configmaps.flink-ha.io').matchConditions, haConfigMapMatchConditions(pod));
       assert.deepEqual(validating('workloads.flink-ha.io').matchConditions, workloadMatchConditions(pod));
       assert.deepEqual(webhook(docs, 'MutatingWebhookConfiguration', 'workloads.flink-ha.io').matchConditions, workloadMatchConditions(pod));
+      assert.deepEqual(validating('flink-resources.flink-ha.io').matchConditions, frontDoorMatchConditions(pod));
 
       // Every namespaced webhook skips exactly the namespaces the policy excludes (the webhook's own among them).
       const all = [...find(docs, 'ValidatingWebhookConfiguration')!.webhooks, ...find(docs, 'MutatingWebhookConfiguration')!.webhooks];
@@ -70,10 +71,12 @@ describe('chart matchConditions and selectors follow the same values as the webh
 
   it("the chart's default config values are the webhook's own defaults", () => {
     const values = yaml.load(readFileSync(`${CHART_DIR}/values.yaml`, 'utf8')) as { config: Record<string, unknown> };
-    const { storageDirTemplate, ...rest } = values.config;
+    const { storageDirTemplate, checkpointDirTemplate, savepointDirTemplate, ...rest } = values.config;
     assert.equal(storageDirTemplate, '', 'no storageDirTemplate (empty in values)');
+    assert.equal(checkpointDirTemplate, '', 'no checkpointDirTemplate (empty in values)');
+    assert.equal(savepointDirTemplate, '', 'no savepointDirTemplate (empty in values)');
     // tls, server and webhookNamespace are the chart's to set (mounts, ports, the release namespace).
-    const { tls: _tls, server: _server, webhookNamespace: _ns, storageDirTemplate: _sd, ...defaults } = DEFAULT_CONFIG;
+    const { tls: _tls, server: _server, webhookNamespace: _ns, storageDirTemplate: _sd, checkpointDirTemplate: _cd, savepointDirTemplate: _spd, ...defaults } = DEFAULT_CONFIG;
     assert.deepEqual(rest, defaults);
   });
 });

@@ -31,7 +31,7 @@ describe('TLS modes', () => {
     assert.equal(secret.metadata.annotations?.['helm.sh/resource-policy'], 'keep', 'a rollback or mode switch never deletes the pair Pods serve with');
     const ca = secret.data['ca.crt'] as string;
     const bundles = webhooksOf(docs).map((w) => w.clientConfig.caBundle);
-    assert.equal(bundles.length, 6, 'six webhooks: mutating workloads; validating HA ConfigMaps, namespaces (labelled, unmarked, release), workloads');
+    assert.equal(bundles.length, 7, 'seven webhooks: mutating workloads; validating HA ConfigMaps, namespaces (labelled, unmarked, release), workloads, Flink resources');
     assert.deepEqual(new Set(bundles), new Set([ca]), 'every webhook trusts the CA in the Secret');
     assert.equal(argAfter(probePod(docs)!.spec.containers[0].args, '--ca-bundle'), ca);
     const caCert = new X509Certificate(Buffer.from(ca, 'base64'));
@@ -115,6 +115,7 @@ describe('values reach the objects', () => {
       'unmarked-namespaces.flink-ha.io': 'Ignore',
       'releasing-namespaces.flink-ha.io': 'Ignore',
       'workloads.flink-ha.io': 'Fail',
+      'flink-resources.flink-ha.io': 'Fail',
     });
     for (const d of docs) {
       assert.equal(d.metadata.labels?.team, 'platform', `${d.kind} labelled`);

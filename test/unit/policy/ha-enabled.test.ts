@@ -34,7 +34,9 @@ describe('ha-enabled', () => {
   for (const row of rows) {
     it(row.name, async () => {
       const d = await ask({ object: row.object });
-      assert.deepEqual(actionsOf(d, 'ha-enabled'), [row.action]);
+      // basic.yaml's job is stateless: the FLINK-38049 warning (its own rows below) comes on top.
+      const actions = d.findings.filter((f) => f.rule === 'ha-enabled' && !/FLINK-38049/.test(f.message)).map((f) => f.action);
+      assert.deepEqual(actions, [row.action], 'the rule\'s answer');
       if (row.message) assert.match(d.findings.find((f) => f.rule === 'ha-enabled')!.message, row.message);
       if (row.action === 'denied') {
         assert.equal(d.allowed, false);
@@ -47,6 +49,28 @@ describe('ha-enabled', () => {
       }
     });
   }
+
+  it('warns, naming FLINK-38049, when a stateless job (explicit or by default) runs with HA, added or its own', async () => {
+    const stateless = fixture(FD, 'FlinkDeployment');
+    const byDefault = withField(fixture(FD, 'FlinkDeployment'), 'spec.job.upgradeMode', undefined);
+    const ownHa = withField(fixture(FD, 'FlinkDeployment'), 'spec.flinkConfiguration', { 'high-availability.type': 'kubernetes' });
+    for (const [name, fd] of [['stateless', stateless], ['upgradeMode unset', byDefault], ['its own HA', ownHa]] as const) {
+      const d = await ask({ object: fd });
+      const warning = d.findings.find((f) => f.rule === 'ha-enabled' && f.action === 'warned');
+      assert.match(warning?.message ?? '', /upgradeMode: stateless.*FLINK-38049/, `${name}: warned`);
+      assert.match(warning?.fix ?? '', /upgradeMode: last-state/, `${name}: the fix`);
+      assert.ok(d.warnings.some((w) => w.startsWith('[ha-enabled]') && /FLINK-38049/.test(w)), `${name}: an admission warning`);
+    }
+  });
+
+  it('does not warn for last-state and savepoint jobs, or a session cluster', async () => {
+    const lastState = withField(fixture(FD, 'FlinkDeployment'), 'spec.job.upgradeMode', 'last-state');
+    const session = withField(fixture(FD, 'FlinkDeployment'), 'spec.job', undefined);
+    for (const fd of [lastState, fixture(HA_FD, 'FlinkDeployment'), session]) {
+      const d = await ask({ object: fd });
+      assert.ok(!d.findings.some((f) => /FLINK-38049/.test(f.message)), `${fd.metadata?.name}: no stateless warning`);
+    }
+  });
 
   it('writes into the nested map when the config is nested', async () => {
     const fd = withField(fixture(FD, 'FlinkDeployment'), 'spec.flinkConfiguration', { 'high-availability': { storageDir: 's3://b/ha' } });
