@@ -96,9 +96,10 @@ describe('the HA ConfigMap allow-list: managedFields', () => {
   const stored = () => withField(leader(), 'metadata.managedFields', [flinkEntry]);
   const rows: Array<{ name: string; next: () => KubeObject; allowed: boolean }> = [
     {
-      name: 'a server-side apply of a free label (a new field manager in managedFields): allowed',
-      next: () => withField(withLabel(stored(), 'team', 'payments'), 'metadata.managedFields',
-        [flinkEntry, entry('kubectl', 'Apply', { 'f:metadata': { 'f:labels': { 'f:team': {} } } })]),
+      // kubernetes.io/description: the one key nonOwnerMetadata allows non-owners by default.
+      name: 'a server-side apply of an allow-listed annotation (a new field manager in managedFields): allowed',
+      next: () => withField(withField(stored(), 'metadata.annotations', { ...stored().metadata?.annotations, 'kubernetes.io/description': 'orders ETL' }), 'metadata.managedFields',
+        [flinkEntry, entry('kubectl', 'Apply', { 'f:metadata': { 'f:annotations': { 'f:kubernetes.io/description': {} } } })]),
       allowed: true,
     },
     {
