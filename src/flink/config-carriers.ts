@@ -2,7 +2,7 @@
 // reads it: FlinkDeployment `spec.flinkConfiguration` (flat or nested), `flink-conf.yaml` (flat lines),
 // `config.yaml` (standard nested YAML), and a container's `-Dkey=value` args and `FLINK_PROPERTIES` env.
 import yaml from 'js-yaml';
-import { nestingMessage, yamlLimitProblem } from '../kube/yaml-limits.ts';
+import { loadBounded, nestingMessage, probeSchema } from '../kube/yaml-limits.ts';
 
 export interface ConfigCarrier {
   /** Where the config lives, for messages (`spec.flinkConfiguration`, `ConfigMap flink-config, flink-conf.yaml`). */
@@ -147,18 +147,30 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
   };
 }
 
-/** A config.yaml text as Flink reads it, within the API server's YAML limits (a ConfigMap is user input too). */
+// js-yaml 4 exports its built-in types as `types`; @types/js-yaml does not declare them.
+const TYPES = (yaml as unknown as { types: Record<'timestamp' | 'binary' | 'omap' | 'pairs' | 'set', yaml.Type> }).types;
+/** js-yaml's default schema (what config.yaml was always read with) without merge keys, to probe the cost with. */
+const CONFIG_PROBE = probeSchema(yaml.CORE_SCHEMA, { implicit: [TYPES.timestamp], explicit: [TYPES.binary, TYPES.omap, TYPES.pairs, TYPES.set] });
+
+/**
+ * Nodes a config.yaml may take from aliases. The API server never expands a ConfigMap's text, only the webhook
+ * (and Flink) do, once per carrier that reads it: the bound keeps the worst file to a few ms of flattening (a node
+ * costs ~1.7 µs). Flink's own reader (snakeyaml-engine) allows 50 aliases to a map or list; no real config comes
+ * near a thousand nodes of them.
+ */
+export const MAX_CONFIG_ALIASED_NODES = 1000;
+
+/** A config.yaml text as Flink reads it, its cost bounded before it is expanded (a ConfigMap is user input too). */
 function loadConfigYaml(text: string, where: string): unknown {
-  let doc: unknown;
+  let loaded: ReturnType<typeof loadBounded>;
   try {
-    doc = yaml.load(text);
+    loaded = loadBounded(text, { schema: yaml.DEFAULT_SCHEMA, probe: CONFIG_PROBE, limits: { maxAliasedNodes: MAX_CONFIG_ALIASED_NODES, maxExpandedBytes: 1024 * 1024, bytesWhy: 'a ConfigMap can hold' } });
   } catch (err) {
     const reason = nestingMessage(err) ?? (err as { reason?: string }).reason ?? (err instanceof Error ? err.message : String(err));
     throw new ConfigParseError(`${where} is not valid YAML: ${reason}`);
   }
-  const problem = text.includes('*') ? yamlLimitProblem(doc) : undefined;
-  if (problem) throw new ConfigParseError(`${where} is refused: ${problem}`);
-  return doc;
+  if (!loaded.ok) throw new ConfigParseError(`${where} is refused: ${loaded.problem}; expand the aliases in the file, as Flink reads it`);
+  return loaded.doc;
 }
 
 export interface ContainerLike {
