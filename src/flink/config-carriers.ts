@@ -109,13 +109,21 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
   const where = `ConfigMap ${cmName}, ${fileKey}`;
   const nested = fileKey === 'config.yaml';
   // Rules read several keys in a row: parse once per text, not once per key.
+  // A text that cannot be read is remembered too: every rule asks, and must not pay for the parse again.
   let cachedText: string | undefined;
-  let cached = new Map<string, string>();
+  let cached: Map<string, string> | ConfigParseError = new Map<string, string>();
   const read = (): Map<string, string> => {
     const text = data[fileKey] ?? '';
-    if (text === cachedText) return cached;
-    cached = parseFile(text);
-    cachedText = text;
+    if (text !== cachedText) {
+      try {
+        cached = parseFile(text);
+      } catch (err) {
+        if (!(err instanceof ConfigParseError)) throw err;
+        cached = err;
+      }
+      cachedText = text;
+    }
+    if (cached instanceof ConfigParseError) throw cached;
     return cached;
   };
   const parseFile = (text: string): Map<string, string> => {
@@ -160,8 +168,18 @@ const CONFIG_PROBE = probeSchema(yaml.CORE_SCHEMA, { implicit: [TYPES.timestamp]
  */
 export const MAX_CONFIG_ALIASED_NODES = 1000;
 
+/**
+ * The largest config.yaml read. js-yaml parses ~3-8 MB/s, so this bounds a parse to ~20-40 ms on a loaded
+ * 2-vCPU machine, and every review that reads a config pays it; a real Flink config.yaml is a few KiB (Flink's
+ * shipped default, all comments, is ~15 KiB).
+ */
+export const MAX_CONFIG_YAML_BYTES = 128 * 1024;
+
 /** A config.yaml text as Flink reads it, its cost bounded before it is expanded (a ConfigMap is user input too). */
 function loadConfigYaml(text: string, where: string): unknown {
+  if (text.length > MAX_CONFIG_YAML_BYTES) {
+    throw new ConfigParseError(`${where} is refused: ${Math.ceil(text.length / 1024)} KiB, more than the ${MAX_CONFIG_YAML_BYTES / 1024} KiB the webhook reads (a Flink config is a few KiB); move large values out of the file`);
+  }
   let loaded: ReturnType<typeof loadBounded>;
   try {
     loaded = loadBounded(text, { schema: yaml.DEFAULT_SCHEMA, probe: CONFIG_PROBE, limits: { maxAliasedNodes: MAX_CONFIG_ALIASED_NODES, maxExpandedBytes: 1024 * 1024, bytesWhy: 'a ConfigMap can hold' } });
