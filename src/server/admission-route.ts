@@ -94,7 +94,7 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
     if (deps.clientAuth && !socket.authorized) {
       // Before the body is read: a client the API server's CA did not sign spends none of the budget.
       if (deps.clientAuth.require) {
-        return refuse(req, res, new HttpError(403, `a client certificate signed by the webhook's client CA is required (${socket.authorizationError ? String(socket.authorizationError) : 'none was sent'}); only the API server calls this path`), 'unauthenticated');
+        return refuse(req, res, new HttpError(403, `a client certificate signed by the webhook's client CA is required (${Object.keys(socket.getPeerCertificate()).length === 0 ? 'none was sent' : `it was not: ${String(socket.authorizationError)}`}); only the API server calls this path`), 'unauthenticated');
       }
       deps.metrics.error(webhook, 'unverified_client');
     }
