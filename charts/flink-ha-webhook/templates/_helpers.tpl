@@ -55,5 +55,8 @@ app.kubernetes.io/name: {{ include "flink-ha-webhook.name" . }}
 {{- define "flink-ha-webhook.configFile" -}}
 {{- $config := omit .Values.config "storageDirTemplate" }}
 {{- with .Values.config.storageDirTemplate }}{{ $_ := set $config "storageDirTemplate" . }}{{ end }}
+{{- if .Values.clientAuth.caBundle }}
+{{- $_ := set $config "tls" (dict "clientCaFile" "/etc/flink-ha-webhook-client-ca/ca.crt" "requireClientCert" .Values.clientAuth.require) }}
+{{- end }}
 {{- toYaml $config }}
 {{- end }}
