@@ -86,12 +86,17 @@ export class BodyRateWatch {
   }
 
   remove(body: Arriving): void {
-    if (!this.arriving.delete(body) || this.arriving.size > 0 || !this.timer) return;
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.arriving.delete(body);
   }
 
   private tick(): void {
+    // Stopped by a tick that finds nothing, not by the last remove: under load the set empties and fills again
+    // many times a tick, and a timer made and cleared per review would cost the hot path.
+    if (this.arriving.size === 0 && this.timer) {
+      clearInterval(this.timer);
+      this.timer = undefined;
+      return;
+    }
     const now = performance.now();
     for (const [body, mark] of this.arriving) {
       const bytes = body.received();
