@@ -112,6 +112,8 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
   // A text that cannot be read is remembered too: every rule asks, and must not pay for the parse again.
   let cachedText: string | undefined;
   let cached: Map<string, string> | ConfigParseError = new Map<string, string>();
+  /** config.yaml: the parsed mapping of cachedText (undefined when it parsed to nothing), which set() reuses. */
+  let cachedDoc: Record<string, unknown> | undefined;
   const read = (): Map<string, string> => {
     const text = data[fileKey] ?? '';
     if (text !== cachedText) {
@@ -128,8 +130,10 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
   };
   const parseFile = (text: string): Map<string, string> => {
     if (!nested) return parseFlinkConfLines(text);
+    cachedDoc = undefined;
     const doc = loadConfigYaml(text, where);
     if (doc !== null && doc !== undefined && !isMap(doc)) throw new ConfigParseError(`${where} is not a YAML mapping`);
+    cachedDoc = doc ?? undefined;
     return flattenConfig(doc);
   };
   return {
@@ -137,23 +141,39 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
     get: (key) => read().get(key),
     set: (key, value) => {
       const text = data[fileKey] ?? '';
+      // The parse of this very text, when get() made one: a rule reads, then writes (one parse, not three).
+      const parsed = nested && text === cachedText && !(cached instanceof ConfigParseError) ? cached : undefined;
+      let doc: Record<string, unknown> = {};
       if (nested) {
-        const loaded = loadConfigYaml(text, where);
-        const doc = isMap(loaded) ? loaded : {};
+        const loaded = parsed ? cachedDoc : loadConfigYaml(text, where);
+        doc = isMap(loaded) ? loaded : {};
         const [head] = key.split('.');
         if (head !== undefined && isMap(doc[head])) {
           // A nested parent exists: a flat `a.b` key beside an `a:` map would overlap, so rewrite the document.
           setNested(doc, key, value);
           data[fileKey] = yaml.dump(doc, { lineWidth: -1 });
+          cachedText = undefined;
           return;
         }
       }
       // Append, keeping the user's text (comments, order) as it was.
       const line = yaml.dump({ [key]: value }, { lineWidth: -1 });
-      data[fileKey] = `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}`;
+      const written = `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}`;
+      data[fileKey] = written;
+      // What parsing `written` would give, without parsing it: the same mapping plus this top-level key. Not when
+      // the key is there already (a duplicate key is an error to js-yaml) or the text has document markers.
+      if (parsed && !Object.hasOwn(doc, key) && !DOCUMENT_MARKER.test(text)) {
+        doc[key] = value;
+        cachedDoc = doc;
+        parsed.set(key, value);
+        cachedText = written;
+      }
     },
   };
 }
+
+/** A line that starts or ends a YAML document: text appended after one is not part of the same mapping. */
+const DOCUMENT_MARKER = /^(---|\.\.\.)(\s|$)/m;
 
 // js-yaml 4 exports its built-in types as `types`; @types/js-yaml does not declare them.
 const TYPES = (yaml as unknown as { types: Record<'timestamp' | 'binary' | 'omap' | 'pairs' | 'set', yaml.Type> }).types;
@@ -169,11 +189,11 @@ const CONFIG_PROBE = probeSchema(yaml.CORE_SCHEMA, { implicit: [TYPES.timestamp]
 export const MAX_CONFIG_ALIASED_NODES = 1000;
 
 /**
- * The largest config.yaml read. js-yaml parses ~3-8 MB/s, so this bounds a parse to ~20-40 ms on a loaded
- * 2-vCPU machine, and every review that reads a config pays it; a real Flink config.yaml is a few KiB (Flink's
- * shipped default, all comments, is ~15 KiB).
+ * The largest config.yaml read. Every review that reads a config parses it once (js-yaml, ~20-40 MB/s of CPU):
+ * 64 KiB is ~3 ms of CPU for a whole mutate review on our 2-vCPU machine (bench/hostile.bench.ts). A real Flink
+ * config.yaml is a few KiB; Flink's shipped default, comments and all, is ~15 KiB.
  */
-export const MAX_CONFIG_YAML_BYTES = 128 * 1024;
+export const MAX_CONFIG_YAML_BYTES = 64 * 1024;
 
 /** A config.yaml text as Flink reads it, its cost bounded before it is expanded (a ConfigMap is user input too). */
 function loadConfigYaml(text: string, where: string): unknown {

@@ -5,6 +5,7 @@
 // dry-run and audit say the same. Outcomes only: the timings are bench/hostile.bench.ts's.
 import assert from 'node:assert/strict';
 import https from 'node:https';
+import net from 'node:net';
 import tls from 'node:tls';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,8 @@ function smallReview(uid: string): string {
  * of them, then `trickle` bytes every 200 ms. Resolves with what the server answered, or 'closed'.
  */
 function slowBody(srv: TestServer, opts: { localAddress?: string; declared: number; sendNow: number; trickle?: number }) {
-  const socket = tls.connect({ host: '127.0.0.1', port: srv.ws.port, ca: srv.ca, servername: 'localhost', ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+  const raw = net.connect({ host: '127.0.0.1', port: srv.ws.port, ...(opts.localAddress ? { localAddress: opts.localAddress } : {}) });
+  const socket = tls.connect({ socket: raw, ca: srv.ca, servername: 'localhost' });
   let text = '';
   let timer: NodeJS.Timeout | undefined;
   const answered = new Promise<string>((resolve) => {
