@@ -49,7 +49,8 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
   const refuse = (req: IncomingMessage, res: ServerResponse, error: HttpError, reason: ErrorReason) => {
     deps.metrics.error(webhook, reason);
     deps.logger.info({ webhook, status: error.status, reason: error.message }, 'refused a malformed admission request');
-    writeError(req, res, error);
+    // Past its address's share the client is likely the flood itself: close rather than read its body to the end.
+    writeError(req, res, error, reason === 'peer_overloaded');
   };
 
   const answer = async (req: IncomingMessage, res: ServerResponse, body: string, started: number) => {
@@ -210,11 +211,11 @@ function tooLarge(): HttpError {
 /**
  * Answers an error; when the body was not read to its end, the connection cannot be reused and is closed. A 429
  * instead reads the rest of the body and drops it (no memory held), so the client gets its answer rather than a
- * reset mid-upload, and can retry.
+ * reset mid-upload, and can retry; unless `close` (a client past its own share, see body-budget.ts).
  */
-export function writeError(req: IncomingMessage, res: ServerResponse, error: HttpError): void {
+export function writeError(req: IncomingMessage, res: ServerResponse, error: HttpError, close = false): void {
   if (res.headersSent) return;
-  if (!req.complete && error.status !== 429) res.setHeader('connection', 'close');
+  if (!req.complete && (error.status !== 429 || close)) res.setHeader('connection', 'close');
   writeJson(res, error.status, statusBody(error));
   req.resume();
 }
