@@ -56,10 +56,11 @@ export function checkAnswer(status: number, body: string, uid: string): { proble
   return { problems, decision };
 }
 
-function post(url: URL, body: string, ca: Buffer | undefined, serverName: string | undefined, timeoutMs: number): Promise<{ status: number; body: string }> {
+function post(url: URL, body: string, ca: Buffer | undefined, serverName: string | undefined, timeoutMs: number, client?: { cert: Buffer; key: Buffer }): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = https.request(url, {
       method: 'POST',
+      ...(client ?? {}),
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       ...(ca ? { ca } : {}),
       // The certificate is checked for this name (SNI too) instead of the URL's host: a Pod's IP, say.
@@ -77,7 +78,13 @@ function post(url: URL, body: string, ca: Buffer | undefined, serverName: string
   });
 }
 
-interface ProbeFlags { url: string; caFile?: string; caBundle?: string; serverName?: string; namespace: string; timeout: string }
+interface ProbeFlags {
+  url: string; caFile?: string; caBundle?: string; serverName?: string; namespace: string; timeout: string;
+  clientCert?: string; clientKey?: string; expectClientAuth?: boolean;
+}
+
+/** The webhook's 403 to a client without the API server's certificate (tls.clientCaFile, admission-route.ts). */
+const CLIENT_AUTH_REFUSAL = /client certificate signed by the webhook's client CA is required/;
 
 export const registerProbe: Register = (program: Command, io, done): void => {
   program
@@ -89,6 +96,9 @@ export const registerProbe: Register = (program: Command, io, done): void => {
     .option('--server-name <name>', 'the name the serving certificate must carry, when --url names a Pod IP (default: the URL\'s host)')
     .option('--namespace <ns>', 'namespace of the probe ConfigMap (must not be excluded)', 'flink-ha-probe')
     .option('--timeout <ms>', 'how long to wait for the answer', '10000')
+    .option('--client-cert <file>', 'PEM client certificate to present (a webhook with tls.clientCaFile serves only the API server\'s)')
+    .option('--client-key <file>', 'its PEM key')
+    .option('--expect-client-auth', 'pass when the webhook refuses this probe for want of a client certificate (the helm test, with clientAuth on)')
     .action(async (flags: ProbeFlags) => {
       let ca: Buffer | undefined;
       let url: URL;
@@ -103,7 +113,13 @@ export const registerProbe: Register = (program: Command, io, done): void => {
       const uid = randomUUID();
       const started = Date.now();
       try {
-        const answer = await post(url, JSON.stringify(probeReview(uid, flags.namespace)), ca, flags.serverName, Number(flags.timeout) || 10_000);
+        const client = flags.clientCert !== undefined && flags.clientKey !== undefined ? { cert: readFileSync(flags.clientCert), key: readFileSync(flags.clientKey) } : undefined;
+        const answer = await post(url, JSON.stringify(probeReview(uid, flags.namespace)), ca, flags.serverName, Number(flags.timeout) || 10_000, client);
+        if (flags.expectClientAuth === true && answer.status === 403 && CLIENT_AUTH_REFUSAL.test(answer.body)) {
+          io.stdout(`probe: ${url.href} answered in ${Date.now() - started} ms, TLS verified: refused a client without the API server's certificate, as configured\n`);
+          done(0);
+          return;
+        }
         const { problems, decision } = checkAnswer(answer.status, answer.body, uid);
         if (problems.length > 0) {
           for (const p of problems) io.stderr(`probe: ${url.href}: ${p}\n`);

@@ -30,6 +30,8 @@ export const DEFAULT_CONFIG: WebhookConfig = {
     keyFile: 'tls.key',
     caFile: 'ca.crt',
     reloadIntervalMs: 2000,
+    clientCaFile: '',
+    requireClientCert: true,
   },
   server: {
     host: '0.0.0.0',
@@ -47,6 +49,9 @@ export const DEFAULT_CONFIG: WebhookConfig = {
     requestTimeoutMs: 30000,
     tlsHandshakeTimeoutMs: 10000,
     maxInflightBodyBytes: 64 * 1024 * 1024,
+    maxInflightBodyBytesPerPeer: 32 * 1024 * 1024,
+    minBodyBytesPerSecond: 256 * 1024,
+    bodyRateGraceMs: 2000,
   },
   logLevel: 'info',
   webhookNamespace: 'flink-ha-webhook',

@@ -42,6 +42,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'int' | 'lis
   FLINK_HA_GUARD_MODE: { path: ['guardMode'], type: 'string' },
   FLINK_HA_LOG_LEVEL: { path: ['logLevel'], type: 'string' },
   FLINK_HA_CERT_DIR: { path: ['tls', 'certDir'], type: 'string' },
+  FLINK_HA_CLIENT_CA_FILE: { path: ['tls', 'clientCaFile'], type: 'string' },
   FLINK_HA_HOST: { path: ['server', 'host'], type: 'string' },
   FLINK_HA_PORT: { path: ['server', 'port'], type: 'int' },
   FLINK_HA_WEBHOOK_NAMESPACE: { path: ['webhookNamespace'], type: 'string' },

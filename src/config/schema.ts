@@ -50,6 +50,8 @@ export const CONFIG_SCHEMA = {
         keyFile: { type: 'string', minLength: 1 },
         caFile: { type: 'string', minLength: 1 },
         reloadIntervalMs: { type: 'integer', minimum: 100 },
+        clientCaFile: { type: 'string' },
+        requireClientCert: { type: 'boolean' },
       },
     },
     server: {
@@ -66,6 +68,9 @@ export const CONFIG_SCHEMA = {
         requestTimeoutMs: { type: 'integer', minimum: 1000, maximum: 60000 },
         tlsHandshakeTimeoutMs: { type: 'integer', minimum: 100, maximum: 30000 },
         maxInflightBodyBytes: { type: 'integer', minimum: 8388608 },
+        maxInflightBodyBytesPerPeer: { type: 'integer', minimum: 8388608 },
+        minBodyBytesPerSecond: { type: 'integer', minimum: 0 },
+        bodyRateGraceMs: { type: 'integer', minimum: 100, maximum: 30000 },
       },
     },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },

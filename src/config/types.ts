@@ -58,7 +58,21 @@ export interface WebhookConfig {
   nonOwnerMetadata: { labels: string[]; annotations: string[]; maxBytes: number };
   /** How mutation failures are answered: `Ignore` allows with a warning, `Fail` denies. */
   mutationFailurePolicy: FailurePolicy;
-  tls: { certDir: string; certFile: string; keyFile: string; caFile: string; reloadIntervalMs: number };
+  tls: {
+    certDir: string;
+    certFile: string;
+    keyFile: string;
+    caFile: string;
+    reloadIntervalMs: number;
+    /**
+     * PEM file of the CA that signs the API server's client certificate (its AdmissionConfiguration). Set: the
+     * server asks every client for a certificate and verifies it against this CA; '' (default): no client auth.
+     */
+    clientCaFile: string;
+    /** With clientCaFile: /mutate and /validate answer only verified clients (403 otherwise). false: served, but
+     * counted and logged as unverified (to roll the API server's side out first). */
+    requireClientCert: boolean;
+  };
   server: {
     host: string;
     port: number;
@@ -79,6 +93,15 @@ export interface WebhookConfig {
      * it is answered 429 at once, so a flood of 7 MiB reviews cannot take the webhook past its memory limit.
      */
     maxInflightBodyBytes: number;
+    /**
+     * Most bytes of that budget held at once by the connections from one client address. An attacker opens as
+     * many connections as he likes but from few addresses; the API server's calls come from its own.
+     */
+    maxInflightBodyBytesPerPeer: number;
+    /** A body still arriving after bodyRateGraceMs must keep arriving at this rate (per second, over each
+     * second), else it is dropped and its budget freed at once (a trickled body would hold the budget). */
+    minBodyBytesPerSecond: number;
+    bodyRateGraceMs: number;
   };
   logLevel: LogLevel;
   /** Namespace the webhook itself runs in: always excluded. */

@@ -2,7 +2,7 @@
 // reads it: FlinkDeployment `spec.flinkConfiguration` (flat or nested), `flink-conf.yaml` (flat lines),
 // `config.yaml` (standard nested YAML), and a container's `-Dkey=value` args and `FLINK_PROPERTIES` env.
 import yaml from 'js-yaml';
-import { nestingMessage, yamlLimitProblem } from '../kube/yaml-limits.ts';
+import { loadBounded, nestingMessage, probeSchema } from '../kube/yaml-limits.ts';
 
 export interface ConfigCarrier {
   /** Where the config lives, for messages (`spec.flinkConfiguration`, `ConfigMap flink-config, flink-conf.yaml`). */
@@ -109,19 +109,31 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
   const where = `ConfigMap ${cmName}, ${fileKey}`;
   const nested = fileKey === 'config.yaml';
   // Rules read several keys in a row: parse once per text, not once per key.
+  // A text that cannot be read is remembered too: every rule asks, and must not pay for the parse again.
   let cachedText: string | undefined;
-  let cached = new Map<string, string>();
+  let cached: Map<string, string> | ConfigParseError = new Map<string, string>();
+  /** config.yaml: the parsed mapping of cachedText (undefined when it parsed to nothing), which set() reuses. */
+  let cachedDoc: Record<string, unknown> | undefined;
   const read = (): Map<string, string> => {
     const text = data[fileKey] ?? '';
-    if (text === cachedText) return cached;
-    cached = parseFile(text);
-    cachedText = text;
+    if (text !== cachedText) {
+      try {
+        cached = parseFile(text);
+      } catch (err) {
+        if (!(err instanceof ConfigParseError)) throw err;
+        cached = err;
+      }
+      cachedText = text;
+    }
+    if (cached instanceof ConfigParseError) throw cached;
     return cached;
   };
   const parseFile = (text: string): Map<string, string> => {
     if (!nested) return parseFlinkConfLines(text);
+    cachedDoc = undefined;
     const doc = loadConfigYaml(text, where);
     if (doc !== null && doc !== undefined && !isMap(doc)) throw new ConfigParseError(`${where} is not a YAML mapping`);
+    cachedDoc = doc ?? undefined;
     return flattenConfig(doc);
   };
   return {
@@ -129,36 +141,74 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
     get: (key) => read().get(key),
     set: (key, value) => {
       const text = data[fileKey] ?? '';
+      // The parse of this very text, when get() made one: a rule reads, then writes (one parse, not three).
+      const parsed = nested && text === cachedText && !(cached instanceof ConfigParseError) ? cached : undefined;
+      let doc: Record<string, unknown> = {};
       if (nested) {
-        const loaded = loadConfigYaml(text, where);
-        const doc = isMap(loaded) ? loaded : {};
+        const loaded = parsed ? cachedDoc : loadConfigYaml(text, where);
+        doc = isMap(loaded) ? loaded : {};
         const [head] = key.split('.');
         if (head !== undefined && isMap(doc[head])) {
           // A nested parent exists: a flat `a.b` key beside an `a:` map would overlap, so rewrite the document.
           setNested(doc, key, value);
           data[fileKey] = yaml.dump(doc, { lineWidth: -1 });
+          cachedText = undefined;
           return;
         }
       }
       // Append, keeping the user's text (comments, order) as it was.
       const line = yaml.dump({ [key]: value }, { lineWidth: -1 });
-      data[fileKey] = `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}`;
+      const written = `${text}${text === '' || text.endsWith('\n') ? '' : '\n'}${line}`;
+      data[fileKey] = written;
+      // What parsing `written` would give, without parsing it: the same mapping plus this top-level key. Not when
+      // the key is there already (a duplicate key is an error to js-yaml) or the text has document markers.
+      if (parsed && !Object.hasOwn(doc, key) && !DOCUMENT_MARKER.test(text)) {
+        doc[key] = value;
+        cachedDoc = doc;
+        parsed.set(key, value);
+        cachedText = written;
+      }
     },
   };
 }
 
-/** A config.yaml text as Flink reads it, within the API server's YAML limits (a ConfigMap is user input too). */
+/** A line that starts or ends a YAML document: text appended after one is not part of the same mapping. */
+const DOCUMENT_MARKER = /^(---|\.\.\.)(\s|$)/m;
+
+// js-yaml 4 exports its built-in types as `types`; @types/js-yaml does not declare them.
+const TYPES = (yaml as unknown as { types: Record<'timestamp' | 'binary' | 'omap' | 'pairs' | 'set', yaml.Type> }).types;
+/** js-yaml's default schema (what config.yaml was always read with) without merge keys, to probe the cost with. */
+const CONFIG_PROBE = probeSchema(yaml.CORE_SCHEMA, { implicit: [TYPES.timestamp], explicit: [TYPES.binary, TYPES.omap, TYPES.pairs, TYPES.set] });
+
+/**
+ * Nodes a config.yaml may take from aliases. The API server never expands a ConfigMap's text, only the webhook
+ * (and Flink) do, once per carrier that reads it: the bound keeps the worst file to a few ms of flattening (a node
+ * costs ~1.7 µs). Flink's own reader (snakeyaml-engine) allows 50 aliases to a map or list; no real config comes
+ * near a thousand nodes of them.
+ */
+export const MAX_CONFIG_ALIASED_NODES = 1000;
+
+/**
+ * The largest config.yaml read. Every review that reads a config parses it once (js-yaml, ~20-40 MB/s of CPU):
+ * 64 KiB is ~3 ms of CPU for a whole mutate review on our 2-vCPU machine (bench/hostile.bench.ts). A real Flink
+ * config.yaml is a few KiB; Flink's shipped default, comments and all, is ~15 KiB.
+ */
+export const MAX_CONFIG_YAML_BYTES = 64 * 1024;
+
+/** A config.yaml text as Flink reads it, its cost bounded before it is expanded (a ConfigMap is user input too). */
 function loadConfigYaml(text: string, where: string): unknown {
-  let doc: unknown;
+  if (text.length > MAX_CONFIG_YAML_BYTES) {
+    throw new ConfigParseError(`${where} is refused: ${Math.ceil(text.length / 1024)} KiB, more than the ${MAX_CONFIG_YAML_BYTES / 1024} KiB the webhook reads (a Flink config is a few KiB); move large values out of the file`);
+  }
+  let loaded: ReturnType<typeof loadBounded>;
   try {
-    doc = yaml.load(text);
+    loaded = loadBounded(text, { schema: yaml.DEFAULT_SCHEMA, probe: CONFIG_PROBE, limits: { maxAliasedNodes: MAX_CONFIG_ALIASED_NODES, maxExpandedBytes: 1024 * 1024, bytesWhy: 'a ConfigMap can hold' } });
   } catch (err) {
     const reason = nestingMessage(err) ?? (err as { reason?: string }).reason ?? (err instanceof Error ? err.message : String(err));
     throw new ConfigParseError(`${where} is not valid YAML: ${reason}`);
   }
-  const problem = text.includes('*') ? yamlLimitProblem(doc) : undefined;
-  if (problem) throw new ConfigParseError(`${where} is refused: ${problem}`);
-  return doc;
+  if (!loaded.ok) throw new ConfigParseError(`${where} is refused: ${loaded.problem}; expand the aliases in the file, as Flink reads it`);
+  return loaded.doc;
 }
 
 export interface ContainerLike {

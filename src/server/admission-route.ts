@@ -17,22 +17,19 @@ import { logInfo } from './logger.ts';
 import type { ErrorReason, Metrics, Webhook } from './metrics.ts';
 import { writeJson, type ReplyBatch } from './reply-batch.ts';
 import type { ReviewStage } from './review-stage.ts';
+import type { BodyBudget, BodyRateWatch, Refusal } from './body-budget.ts';
+import type { TLSSocket } from 'node:tls';
 
 /** An UPDATE carries two objects of up to ~3 MiB each, plus the review around them. */
 export const MAX_BODY_BYTES = 7 * 1024 * 1024;
 
-/**
- * The review bytes held at once by both routes (received, parsed, being decided and answered). A flood of large
- * reviews is answered 429 past `limit` instead of growing the heap until the pod is OOM-killed.
- */
-export interface BodyBudget {
-  limit: number;
-  held: number;
-}
-
 export interface AdmissionDeps {
   config: WebhookConfig;
   budget: BodyBudget;
+  /** Drops bodies that arrive too slowly (server.minBodyBytesPerSecond). */
+  rate: BodyRateWatch;
+  /** When the server verifies client certificates: whether an unverified client is refused (else only counted). */
+  clientAuth?: { require: boolean };
   cluster: ClusterView;
   logger: Logger;
   metrics: Metrics;
@@ -52,7 +49,8 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
   const refuse = (req: IncomingMessage, res: ServerResponse, error: HttpError, reason: ErrorReason) => {
     deps.metrics.error(webhook, reason);
     deps.logger.info({ webhook, status: error.status, reason: error.message }, 'refused a malformed admission request');
-    writeError(req, res, error);
+    // Past its address's share the client is likely the flood itself: close rather than read its body to the end.
+    writeError(req, res, error, reason === 'peer_overloaded');
   };
 
   const answer = async (req: IncomingMessage, res: ServerResponse, body: string, started: number) => {
@@ -93,43 +91,71 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
 
   return (req, res) => {
     const started = performance.now();
+    const socket = req.socket as TLSSocket;
+    if (deps.clientAuth && !socket.authorized) {
+      // Before the body is read: a client the API server's CA did not sign spends none of the budget.
+      if (deps.clientAuth.require) {
+        return refuse(req, res, new HttpError(403, `a client certificate signed by the webhook's client CA is required (${Object.keys(socket.getPeerCertificate()).length === 0 ? 'none was sent' : `it was not: ${String(socket.authorizationError)}`}); only the API server calls this path`), 'unauthenticated');
+      }
+      deps.metrics.error(webhook, 'unverified_client');
+    }
     if (!isJson(req.headers['content-type'])) {
       return refuse(req, res, new HttpError(415, `content type is '${req.headers['content-type'] ?? '(none)'}'; send application/json`), 'unsupported_media_type');
     }
     const declared = Number(req.headers['content-length'] ?? 0);
     if (declared > MAX_BODY_BYTES) return refuse(req, res, tooLarge(), 'too_large');
     const { budget } = deps;
-    if (budget.held + declared > budget.limit) return refuse(req, res, overloaded(budget), 'overloaded');
+    const early = budget.check(socket, declared);
+    if (early) return refuse(req, res, overloaded(budget, early), early);
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
     // What this request holds of the budget, given back once its answer is written (or the client went away).
     let held = 0;
     const release = () => {
-      budget.held -= held;
+      budget.give(socket, held);
       held = 0;
     };
-    res.on('close', release);
+    const arriving = {
+      startedAt: started,
+      received: () => size,
+      drop: () => {
+        if (done) return;
+        done = true;
+        chunks.length = 0;
+        release();
+        deps.metrics.error(webhook, 'too_slow');
+        deps.logger.info({ webhook, received: size, declared }, 'dropped a request body arriving slower than server.minBodyBytesPerSecond');
+        writeError(req, res, new HttpError(408, `the body arrived slower than ${deps.config.server.minBodyBytesPerSecond} bytes/s; dropped`));
+        socket.destroySoon();
+      },
+    };
+    res.on('close', () => {
+      release();
+      deps.rate.remove(arriving);
+    });
+    if (!req.complete) deps.rate.add(arriving);
     req.on('data', (chunk: Buffer) => {
       if (done) return;
       size += chunk.length;
+      let refusal: Refusal | undefined;
       if (size > MAX_BODY_BYTES) {
         done = true;
         chunks.length = 0;
         release();
         refuse(req, res, tooLarge(), 'too_large');
-      } else if (budget.held + chunk.length > budget.limit) {
+      } else if ((refusal = budget.take(socket, chunk.length)) !== undefined) {
         done = true;
         chunks.length = 0;
         release();
-        refuse(req, res, overloaded(budget), 'overloaded');
+        refuse(req, res, overloaded(budget, refusal), refusal);
       } else {
-        budget.held += chunk.length;
         held += chunk.length;
         chunks.push(chunk);
       }
     });
     req.on('end', () => {
+      deps.rate.remove(arriving);
       if (done) return;
       done = true;
       const body = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
@@ -142,6 +168,7 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
     });
     req.on('error', () => {
       // The client went away mid-body; there is no one to answer.
+      deps.rate.remove(arriving);
       done = true;
       deps.metrics.error(webhook, 'aborted');
     });
@@ -171,8 +198,10 @@ function isJson(contentType: string | undefined): boolean {
   return (semi < 0 ? contentType : contentType.slice(0, semi)).trim().toLowerCase() === 'application/json';
 }
 
-function overloaded(budget: BodyBudget): HttpError {
-  return new HttpError(429, `the webhook holds ${Math.round(budget.limit / 1048576)} MiB of reviews already; retry shortly`);
+function overloaded(budget: BodyBudget, refusal: Refusal): HttpError {
+  return refusal === 'overloaded'
+    ? new HttpError(429, `the webhook holds ${Math.round(budget.limit / 1048576)} MiB of reviews already; retry shortly`)
+    : new HttpError(429, `this client (its address, or this connection) holds its share of the webhook's review budget already (${Math.round(budget.perPeer / 1048576)} MiB per address, one review per connection); retry shortly`);
 }
 
 function tooLarge(): HttpError {
@@ -182,11 +211,11 @@ function tooLarge(): HttpError {
 /**
  * Answers an error; when the body was not read to its end, the connection cannot be reused and is closed. A 429
  * instead reads the rest of the body and drops it (no memory held), so the client gets its answer rather than a
- * reset mid-upload, and can retry.
+ * reset mid-upload, and can retry; unless `close` (a client past its own share, see body-budget.ts).
  */
-export function writeError(req: IncomingMessage, res: ServerResponse, error: HttpError): void {
+export function writeError(req: IncomingMessage, res: ServerResponse, error: HttpError, close = false): void {
   if (res.headersSent) return;
-  if (!req.complete && error.status !== 429) res.setHeader('connection', 'close');
+  if (!req.complete && (error.status !== 429 || close)) res.setHeader('connection', 'close');
   writeJson(res, error.status, statusBody(error));
   req.resume();
 }

@@ -114,6 +114,32 @@ export async function createServingCert(
   return { cert, key: keys.privateKey };
 }
 
+/** A client certificate (clientAuth) from `ca`: what the API server presents when tls.clientCaFile is set. */
+export async function createClientCert(
+  ca: { cert: x509.X509Certificate; key: CryptoKey },
+  commonName: string,
+  days = 365,
+): Promise<{ cert: x509.X509Certificate; key: CryptoKey }> {
+  const keys = await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify']);
+  const notBefore = new Date(Date.now() - 60_000);
+  const cert = await x509.X509CertificateGenerator.create({
+    subject: `CN=${commonName}`,
+    issuer: ca.cert.subject,
+    notBefore,
+    notAfter: new Date(notBefore.getTime() + days * DAY_MS),
+    signingAlgorithm: ALG,
+    publicKey: keys.publicKey,
+    signingKey: ca.key,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.cert),
+    ],
+  });
+  return { cert, key: keys.privateKey };
+}
+
 /**
  * Reads and checks a pair: both parse, the key belongs to the certificate, the certificate is in its validity
  * window and not SHA-1 signed (Go clients such as the API server refuse those), and TLS accepts it.

@@ -4,8 +4,14 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Finding } from '../policy/types.ts';
 
 export type Webhook = 'mutate' | 'validate';
-/** overloaded: answered 429 because the review bytes held at once reached server.maxInflightBodyBytes. */
-export type ErrorReason = 'bad_request' | 'too_large' | 'unsupported_media_type' | 'policy_error' | 'aborted' | 'overloaded';
+/**
+ * overloaded: answered 429 because the review bytes held at once reached server.maxInflightBodyBytes;
+ * peer_overloaded: 429, the client's address or connection held its share; too_slow: 408, the body arrived slower
+ * than server.minBodyBytesPerSecond; unauthenticated: 403, no client certificate signed by tls.clientCaFile;
+ * unverified_client: served without one (tls.requireClientCert false).
+ */
+export type ErrorReason = 'bad_request' | 'too_large' | 'unsupported_media_type' | 'policy_error' | 'aborted' | 'overloaded'
+  | 'peer_overloaded' | 'too_slow' | 'unauthenticated' | 'unverified_client';
 
 export interface Metrics {
   registry: Registry;

@@ -8,7 +8,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { WebhookConfig } from '../config/types.ts';
 import type { ClusterView } from '../policy/types.ts';
-import { admissionRoute, type AdmissionDeps } from './admission-route.ts';
+import { admissionRoute, MAX_BODY_BYTES, type AdmissionDeps } from './admission-route.ts';
+import { BodyBudget, BodyRateWatch } from './body-budget.ts';
+import { readFileSync } from 'node:fs';
 import { createApp } from './app.ts';
 import { startCertReloader, type CertReloader } from './cert-reloader.ts';
 import { ensureDevCertificates, pathsOf } from './certs.ts';
@@ -47,6 +49,8 @@ export interface WebhookServer {
   certs: CertReloader;
   /** The CA bundle a client (the API server's caBundle) must trust. */
   caPath: string;
+  /** The review bytes held now, and by whom. */
+  budget: BodyBudget;
   port: number;
   /** Fails readiness, drains, closes; resolves when every connection is closed (or the deadline passed). */
   shutdown(options?: { drain?: boolean }): Promise<void>;
@@ -60,20 +64,27 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const { generated } = await ensureDevCertificates(files, config.server.serviceDnsNames);
   if (generated) logger.info({ certDir: config.tls.certDir, caBundle: paths.ca }, 'no serving certificate found: generated a development CA and serving certificate');
 
+  // The client CA: read once; the server then asks every client for a certificate, verified against it. Not
+  // refused at the handshake (rejectUnauthorized false): the kubelet's probes and Prometheus carry no client
+  // certificate, and the admission routes refuse unverified clients themselves (admission-route.ts).
+  const clientCa = config.tls.clientCaFile === '' ? undefined : readClientCa(config.tls.clientCaFile);
+  const clientAuth = clientCa === undefined ? {} : { ca: clientCa, requestCert: true, rejectUnauthorized: false };
+  if (clientCa !== undefined) logger.info({ clientCaFile: config.tls.clientCaFile, require: config.tls.requireClientCert }, 'client certificates are verified; /mutate and /validate answer only the API server\'s');
   const certs = startCertReloader({
     certPath: paths.cert,
     keyPath: paths.key,
     intervalMs: config.tls.reloadIntervalMs,
     // The timer first fires after `server` below exists.
-    apply: (pair) => server.setSecureContext({ cert: pair.cert, key: pair.key, ...TLS_SETTINGS }),
+    apply: (pair) => server.setSecureContext({ cert: pair.cert, key: pair.key, ...TLS_SETTINGS, ...(clientCa === undefined ? {} : { ca: clientCa }) }),
     logger,
     metrics,
   });
   let shuttingDown = false;
-  const budget = { limit: config.server.maxInflightBodyBytes, held: 0 };
+  const budget = new BodyBudget(config.server.maxInflightBodyBytes, config.server.maxInflightBodyBytesPerPeer, MAX_BODY_BYTES);
+  const rate = new BodyRateWatch(config.server.minBodyBytesPerSecond, config.server.bodyRateGraceMs);
   const replies = new ReplyBatch();
   const stage = new ReviewStage(() => replies.flush());
-  const deps: AdmissionDeps = { config, budget, cluster: options.cluster, logger, metrics, stage, replies, ...(options.decide ? { decide: options.decide } : {}) };
+  const deps: AdmissionDeps = { config, budget, rate, ...(clientCa === undefined ? {} : { clientAuth: { require: config.tls.requireClientCert } }), cluster: options.cluster, logger, metrics, stage, replies, ...(options.decide ? { decide: options.decide } : {}) };
   const mutate = admissionRoute('mutate', deps);
   const validate = admissionRoute('validate', deps);
   const app = createApp({ metrics, notReadyReason: () => (shuttingDown ? 'shutting down' : undefined) });
@@ -100,6 +111,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
       cert: pair.cert,
       key: pair.key,
       ...TLS_SETTINGS,
+      ...clientAuth,
       handshakeTimeout: config.server.tlsHandshakeTimeoutMs,
       keepAliveTimeout: config.server.keepAliveTimeoutMs,
       headersTimeout: config.server.headersTimeoutMs,
@@ -147,5 +159,13 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
     return closing;
   };
 
-  return { server, metrics, certs, caPath: paths.ca, port, shutdown };
+  return { server, metrics, certs, caPath: paths.ca, budget, port, shutdown };
+}
+
+function readClientCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    throw new Error(`tls.clientCaFile ${path} cannot be read: ${(err as Error).message}`, { cause: err });
+  }
 }

@@ -6,7 +6,7 @@ import { extname, join } from 'node:path';
 import yaml from 'js-yaml';
 import { isKubeObject, type KubeObject } from '../kube/objects.ts';
 import { isMap, metadataProblems } from '../flink/shape.ts';
-import { nestingMessage, yamlLimitProblem } from '../kube/yaml-limits.ts';
+import { loadAllBounded, loadBounded, nestingMessage, probeSchema } from '../kube/yaml-limits.ts';
 import type { Snapshot, SnapshotObject } from '../snapshot/snapshot.ts';
 
 export interface ManifestSource {
@@ -49,6 +49,8 @@ const MANIFEST_EXTENSIONS = new Set(['.yaml', '.yml', '.json']);
 // js-yaml 4 exports its built-in types as `types`; @types/js-yaml does not declare them.
 const { merge } = (yaml as unknown as { types: { merge: yaml.Type } }).types;
 const MANIFEST_SCHEMA = yaml.CORE_SCHEMA.extend({ implicit: [merge] });
+/** The same without merge keys: what a document with aliases is first parsed with, to bound its cost (yaml-limits.ts). */
+const MANIFEST_PROBE = probeSchema(yaml.CORE_SCHEMA);
 
 /**
  * Reads every input (`-` is stdin text, given as `stdinText`). Input that checks nothing is an error, so that a CI
@@ -128,27 +130,34 @@ export function listManifestFiles(dir: string, walking: Set<string> = new Set())
  * broken document does not hide the others and its error carries its own line.
  */
 export function parseManifestText(text: string, file: string, into: ManifestReadResult): void {
-  let docs: unknown[] | undefined;
+  let loaded: ReturnType<typeof loadAllBounded> | undefined;
   try {
-    docs = yaml.loadAll(text, undefined, { filename: file, schema: MANIFEST_SCHEMA });
+    loaded = loadAllBounded(text, { schema: MANIFEST_SCHEMA, probe: MANIFEST_PROBE, filename: file });
   } catch {
-    docs = undefined;
+    loaded = undefined;
   }
-  // Aliases are the only way a small text becomes a huge object: only then is the walk needed.
-  const aliases = text.includes('*');
-  if (docs !== undefined) {
+  if (loaded !== undefined) {
     const lines = documentLines(text);
-    if (lines.length === docs.length) {
-      docs.forEach((doc, index) => addChecked(doc, { file, index, line: lines[index] ?? 1 }, aliases, into));
-      return;
+    const count = loaded.ok ? loaded.docs.length : loaded.problems.length;
+    if (lines.length === count) {
+      if (loaded.ok) {
+        loaded.docs.forEach((doc, index) => addDocument(doc, { file, index, line: lines[index] ?? 1 }, into));
+        return;
+      }
+      // Some document is beyond the limits: without merge keys the probe's parse of the others is their parse.
+      if (!text.includes('<<')) {
+        const { problems, probed } = loaded;
+        problems.forEach((problem, index) => addChecked(problem, probed[index], { file, index, line: lines[index] ?? 1 }, into));
+        return;
+      }
     }
   }
   // Slow path: parse each document alone.
   documentStartLines(text).forEach((start, index) => {
     if (/^(\s*#.*\n?)*\s*$/.test(start.text)) return;
     try {
-      const doc = yaml.load(start.text, { filename: file, schema: MANIFEST_SCHEMA });
-      addChecked(doc, { file, index, line: start.line }, aliases, into);
+      const one = loadBounded(start.text, { schema: MANIFEST_SCHEMA, probe: MANIFEST_PROBE });
+      addChecked(one.ok ? undefined : one.problem, one.ok ? one.doc : undefined, { file, index, line: start.line }, into);
     } catch (err) {
       const nesting = nestingMessage(err);
       if (nesting) {
@@ -206,9 +215,8 @@ function firstContentLine(text: string, offset: number, line: number): number {
   }
 }
 
-/** Refuses a document beyond the API server's YAML limits (alias expansion, nesting) before anything walks it. */
-function addChecked(doc: unknown, source: ManifestSource, aliases: boolean, into: ManifestReadResult): void {
-  const problem = aliases ? yamlLimitProblem(doc) : undefined;
+/** A document beyond the API server's YAML limits (alias expansion, nesting) is an error; the rest are read. */
+function addChecked(problem: string | undefined, doc: unknown, source: ManifestSource, into: ManifestReadResult): void {
   if (problem) into.errors.push({ file: source.file, line: source.line, message: `document ${source.index + 1} refused: ${problem}` });
   else addDocument(doc, source, into);
 }

@@ -36,8 +36,14 @@ async function startInCluster() {
 
 async function startLocal() {
   console.error('sandbox: starting etcd, kube-apiserver and the webhook (the first run builds Kubernetes: minutes)');
-  const e2e = await startE2E({ webhook: { args: process.argv.slice(2) } });
-  return { plane: e2e.plane, where: `${e2e.webhook.url}   log: ${e2e.webhook.process().logFile}`, stop: () => e2e.stop() };
+  // As a production install should run: the API server presents a client certificate to the webhook (its
+  // AdmissionConfiguration), and /mutate and /validate answer no one else.
+  const e2e = await startE2E({ webhookClientAuth: true, webhook: { args: process.argv.slice(2) } });
+  return {
+    plane: e2e.plane,
+    where: `${e2e.webhook.url}   log: ${e2e.webhook.process().logFile}\n              answers /mutate and /validate only to the API server's client certificate (CA ${e2e.plane.webhookClient?.caCert ?? '?'})`,
+    stop: () => e2e.stop(),
+  };
 }
 
 const e2e = inCluster ? await startInCluster() : await startLocal();

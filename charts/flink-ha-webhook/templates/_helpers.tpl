@@ -57,5 +57,8 @@ app.kubernetes.io/name: {{ include "flink-ha-webhook.name" . }}
 {{- with .Values.config.storageDirTemplate }}{{ $_ := set $config "storageDirTemplate" . }}{{ end }}
 {{- with .Values.config.checkpointDirTemplate }}{{ $_ := set $config "checkpointDirTemplate" . }}{{ end }}
 {{- with .Values.config.savepointDirTemplate }}{{ $_ := set $config "savepointDirTemplate" . }}{{ end }}
+{{- if .Values.clientAuth.caBundle }}
+{{- $_ := set $config "tls" (dict "clientCaFile" "/etc/flink-ha-webhook-client-ca/ca.crt" "requireClientCert" .Values.clientAuth.require) }}
+{{- end }}
 {{- toYaml $config }}
 {{- end }}

@@ -12,7 +12,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ensureBinaries, type Binaries } from './binaries.ts';
 import { startControllers, waitForControllers } from './controllers.ts';
 import { apiServerNodeFlags, authorizationModes, blackholeServiceCidr } from './node-apiserver.ts';
-import { adminKubeconfig, makePki, type Pki } from './pki.ts';
+import { adminKubeconfig, makePki, makeWebhookClientPki, writeAdmissionConfiguration, type Pki, type WebhookClientPki } from './pki.ts';
 import {
   childEnv,
   spawnManaged,
@@ -66,6 +66,8 @@ export interface ControlPlane {
   scheduler: Managed;
   /** Started with `node: true`: a kubelet may join (startNode in node.ts). */
   node: boolean;
+  /** Started with `webhookClientAuth: true`: the CA the webhook should trust and the API server's client cert. */
+  webhookClient?: WebhookClientPki;
   stop(): Promise<void>;
 }
 
@@ -87,6 +89,9 @@ export interface ControlPlaneOptions {
   /** Ready for a real node (node.ts): Node authorization, NodeRestriction, kubelet client and CA flags,
    * aggregator routing, and a blackhole route for the service CIDR for as long as the control plane lives. */
   node?: boolean;
+  /** The API server presents a client certificate to every webhook (an AdmissionConfiguration, see pki.ts);
+   * the webhook verifies it with `plane.webhookClient.caCert` (startWebhook passes it as tls.clientCaFile). */
+  webhookClientAuth?: boolean;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -103,6 +108,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
   try {
     if (options.node) blackholeServiceCidr(dir);
     const pki = await makePki(dir);
+    const webhookClient = options.webhookClientAuth ? await makeWebhookClientPki(dir) : undefined;
     const [etcdPort, peerPort, apiPort] = await Promise.all([freePort(), freePort(), freePort()]);
     const etcdUrl = `http://127.0.0.1:${etcdPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
@@ -155,6 +161,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         '--endpoint-reconciler-type=none',
         '--v=1',
         ...(options.node ? apiServerNodeFlags(pki) : []),
+        ...(webhookClient ? [`--admission-control-config-file=${writeAdmissionConfiguration(dir, webhookClient)}`] : []),
       ],
       { dir },
     );
@@ -185,6 +192,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
     const plane: ControlPlane = {
       binaries, dir, server, kubeconfigPath, pki, kubeConfig, kubectl, kubectlOk, get, etcd, apiserver, stop, ...controllers,
       node: options.node === true,
+      ...(webhookClient ? { webhookClient } : {}),
     };
     // The controllers start up while the CRDs are installed: together they take no longer than the CRDs alone.
     await Promise.all([

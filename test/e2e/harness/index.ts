@@ -21,6 +21,10 @@
 //                                   (url + caBundle); returns once the API server calls the webhook
 //     {node: true}                  ready for a real node: Node,RBAC authorization, NodeRestriction, kubelet
 //                                   client/CA flags, --enable-aggregator-routing, blackhole route for 10.0.0.0/24
+//     {webhookClientAuth: true}     kube-apiserver presents a client certificate to every webhook (an
+//                                   AdmissionConfiguration, pki.ts) from a CA of its own: .webhookClient {caCert,
+//                                   cert, key}; startWebhook then passes caCert as tls.clientCaFile (clientAuth:
+//                                   false in its options to leave it out)
 //   startNode(plane, {name?})       (node.ts; root) containerd + kubelet + runc + CNI bridge flinkha0 10.88.0.1/24,
 //                                   waits for Node Ready. Node {name, ip, importImage(ociArchive), stop()}.
 //                                   Pods: spec.nodeName (no scheduler here) and imagePullPolicy Never/IfNotPresent

@@ -39,6 +39,7 @@ async function signed(
   name: string,
   subject: string,
   extensions: string,
+  ca = 'ca',
 ): Promise<void> {
   await ecKey(dir, `${name}.key`);
   await openssl(dir, ['req', '-new', '-key', `${name}.key`, '-subj', subject, '-out', `${name}.csr`]);
@@ -46,21 +47,25 @@ async function signed(
   await openssl(dir, [
     // A random serial per certificate: -CAcreateserial shares one ca.srl file between the signings that run in
     // parallel below, and a half-written ca.srl fails one of them ("a2i_ASN1_INTEGER: short line").
-    'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial', `0x${randomBytes(16).toString('hex')}`,
+    'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial', `0x${randomBytes(16).toString('hex')}`,
     '-days', '2', '-sha256', '-extfile', `${name}.ext`, '-out', `${name}.crt`,
   ]);
 }
 
 const clientExtensions = ['basicConstraints=CA:FALSE', 'keyUsage=critical,digitalSignature', 'extendedKeyUsage=clientAuth'].join('\n');
 
+async function selfSignedCa(dir: string, name: string, cn: string): Promise<void> {
+  await ecKey(dir, `${name}.key`);
+  await openssl(dir, [
+    'req', '-x509', '-new', '-key', `${name}.key`, '-subj', `/CN=${cn}`, '-days', '2', '-sha256',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+    '-out', `${name}.crt`,
+  ]);
+}
+
 /** Creates the PKI in `dir` and returns the paths. */
 export async function makePki(dir: string): Promise<Pki> {
-  await ecKey(dir, 'ca.key');
-  await openssl(dir, [
-    'req', '-x509', '-new', '-key', 'ca.key', '-subj', '/CN=flink-ha-e2e-ca', '-days', '2', '-sha256',
-    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
-    '-out', 'ca.crt',
-  ]);
+  await selfSignedCa(dir, 'ca', 'flink-ha-e2e-ca');
   await Promise.all([
     signed(
       dir,
@@ -97,6 +102,52 @@ export async function makePki(dir: string): Promise<Pki> {
     saKey: join(dir, 'sa.key'),
     saPub: join(dir, 'sa.pub'),
   };
+}
+
+export interface WebhookClientPki {
+  /** The CA the webhook trusts for client certificates (its tls.clientCaFile): its own, not the cluster's, so
+   * that no other holder of a cluster certificate (admin, kubelets, controllers) counts as the API server. */
+  caCert: string;
+  /** The API server's client certificate for webhook calls (its AdmissionConfiguration's kubeconfig). */
+  cert: string;
+  key: string;
+}
+
+/** A CA for webhook client certificates and the API server's certificate from it, in `dir`. */
+export async function makeWebhookClientPki(dir: string): Promise<WebhookClientPki> {
+  await selfSignedCa(dir, 'webhook-client-ca', 'flink-ha-e2e-webhook-client-ca');
+  await signed(dir, 'apiserver-webhook-client', '/CN=kube-apiserver-webhook-client', clientExtensions, 'webhook-client-ca');
+  return { caCert: join(dir, 'webhook-client-ca.crt'), cert: join(dir, 'apiserver-webhook-client.crt'), key: join(dir, 'apiserver-webhook-client.key') };
+}
+
+/**
+ * The API server's --admission-control-config-file: both webhook admission plugins read one kubeconfig whose
+ * user `*` (every webhook host) presents `client`. Returns the AdmissionConfiguration's path.
+ */
+export function writeAdmissionConfiguration(dir: string, client: WebhookClientPki): string {
+  const kubeconfig = join(dir, 'webhook-client-kubeconfig.yaml');
+  const b64 = (file: string) => readFileSync(file).toString('base64');
+  writeFileSync(kubeconfig, [
+    'apiVersion: v1',
+    'kind: Config',
+    'users:',
+    "- name: '*'",
+    '  user:',
+    `    client-certificate-data: ${b64(client.cert)}`,
+    `    client-key-data: ${b64(client.key)}`,
+    '',
+  ].join('\n'), { mode: 0o600 });
+  const config = join(dir, 'admission-configuration.yaml');
+  const plugin = (name: string) => [
+    `- name: ${name}`,
+    '  configuration:',
+    '    apiVersion: apiserver.config.k8s.io/v1',
+    '    kind: WebhookAdmissionConfiguration',
+    `    kubeConfigFile: ${kubeconfig}`,
+  ];
+  writeFileSync(config, ['apiVersion: apiserver.config.k8s.io/v1', 'kind: AdmissionConfiguration', 'plugins:',
+    ...plugin('ValidatingAdmissionWebhook'), ...plugin('MutatingAdmissionWebhook'), ''].join('\n'));
+  return config;
 }
 
 export interface NodePki {

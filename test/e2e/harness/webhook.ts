@@ -15,6 +15,8 @@ export interface WebhookOptions {
   configFile?: string | null;
   /** Extra `serve` flags. */
   args?: string[];
+  /** With a plane started with webhookClientAuth: verify the API server's client certificate (default true). */
+  clientAuth?: boolean;
 }
 
 export interface Webhook {
@@ -47,6 +49,9 @@ export async function startWebhook(plane: ControlPlane, options: WebhookOptions 
   const configFile = options.configFile === undefined ? E2E_CONFIG_FILE : options.configFile;
   if (configFile !== null) args.push('--config', configFile);
   args.push(...(options.args ?? []));
+  // The client CA goes in by env (FLINK_HA_CLIENT_CA_FILE), so any --config file still applies.
+  const clientCa = options.clientAuth !== false ? plane.webhookClient?.caCert : undefined;
+  const env = childEnv(clientCa === undefined ? {} : { FLINK_HA_CLIENT_CA_FILE: clientCa });
 
   // The webhook's own namespace holds the Lease of the replica that keeps the flink-ha.io/ha-state labels.
   await plane.kubectlOk(['apply', '--server-side', '--field-manager=flink-ha-e2e', '-f', '-'], {
@@ -55,7 +60,7 @@ export async function startWebhook(plane: ControlPlane, options: WebhookOptions 
   let current: Managed | undefined;
   const start = async () => {
     if (current?.isRunning()) return;
-    const proc = spawnManaged('webhook', process.execPath, args, { dir: plane.dir, cwd: REPO_ROOT, env: childEnv() });
+    const proc = spawnManaged('webhook', process.execPath, args, { dir: plane.dir, cwd: REPO_ROOT, env });
     current = proc;
     await waitFor(
       `the webhook's /readyz on ${url}`,

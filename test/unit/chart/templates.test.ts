@@ -158,6 +158,32 @@ describe('values reach the objects', () => {
 });
 
 describe('optional objects', () => {
+  it('the NetworkPolicy admits 8443 from anywhere by default, from networkPolicy.from when set', async () => {
+    const open = find(await render(), 'NetworkPolicy')!;
+    assert.equal(open.spec.ingress[0].from, undefined, 'default: no from (every source)');
+    const peers = [{ ipBlock: { cidr: '10.0.0.0/24' } }, { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } } }];
+    const narrowed = find(await render({ networkPolicy: { from: peers } }), 'NetworkPolicy')!;
+    assert.deepEqual(narrowed.spec.ingress[0].from, peers, 'the peers, as given');
+    assert.deepEqual(narrowed.spec.ingress[0].ports, [{ protocol: 'TCP', port: 8443 }], 'still only 8443');
+  });
+
+  it('clientAuth: the client CA in a ConfigMap, mounted, named in the config, and the helm test expecting the refusal', async () => {
+    const none = await render();
+    assert.equal(find(none, 'ConfigMap', 'flink-ha-webhook-client-ca'), undefined, 'off by default');
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----';
+    const docs = await render({ clientAuth: { caBundle: Buffer.from(pem).toString('base64') } });
+    assert.equal(find(docs, 'ConfigMap', 'flink-ha-webhook-client-ca')!.data['ca.crt'], `${pem}\n`);
+    const pod = find(docs, 'Deployment')!.spec.template.spec;
+    assert.equal(pod.volumes.find((v: Doc) => v.name === 'client-ca').configMap.name, 'flink-ha-webhook-client-ca');
+    assert.equal(pod.containers[0].volumeMounts.find((m: Doc) => m.name === 'client-ca').mountPath, '/etc/flink-ha-webhook-client-ca');
+    const config = yaml.load(find(docs, 'ConfigMap', 'flink-ha-webhook-config')!.data['webhook.yaml']) as Doc;
+    assert.deepEqual(config.tls, { clientCaFile: '/etc/flink-ha-webhook-client-ca/ca.crt', requireClientCert: true });
+    assert.ok(probePod(docs)!.spec.containers[0].args.includes('--expect-client-auth'), 'the probe has no API server certificate');
+    const observing = await render({ clientAuth: { caBundle: Buffer.from(pem).toString('base64'), require: false } });
+    assert.equal((yaml.load(find(observing, 'ConfigMap', 'flink-ha-webhook-config')!.data['webhook.yaml']) as Doc).tls.requireClientCert, false);
+    assert.ok(!probePod(observing)!.spec.containers[0].args.includes('--expect-client-auth'), 'served then: the probe is judged as usual');
+  });
+
   it('the NetworkPolicy can be left out', async () => {
     assert.ok(find(await render(), 'NetworkPolicy'), 'the NetworkPolicy is rendered by default');
     assert.equal(find(await render({ networkPolicy: { enabled: false } }), 'NetworkPolicy'), undefined);

@@ -31,6 +31,8 @@ const BAD_VALUES: Array<[string, unknown, string]> = [
   ['a timeout beyond the API server limit', { timeoutSeconds: 60 }, '/timeoutSeconds'],
   ['a label value that is not a string', { commonLabels: { team: 7 } }, '/commonLabels/team'],
   ['networkPolicy.enabled as a string', { networkPolicy: { enabled: 'yes' } }, '/networkPolicy/enabled'],
+  ['networkPolicy.from as one peer, not a list', { networkPolicy: { from: { ipBlock: { cidr: '10.0.0.0/24' } } } }, '/networkPolicy/from'],
+  ['clientAuth.caBundle as PEM, not base64', { clientAuth: { caBundle: '-----BEGIN CERTIFICATE-----' } }, '/clientAuth/caBundle'],
   ['a cert-manager duration in days', { tls: { certManager: { duration: '90d' } } }, '/tls/certManager/duration'],
   ['a percentage minAvailable without %', { podDisruptionBudget: { minAvailable: '50' } }, '/podDisruptionBudget/minAvailable'],
 ];

@@ -48,6 +48,47 @@ describe('Flink config carriers', () => {
     assert.deepEqual(yaml.load(data['config.yaml']!), { 'high-availability': { type: 'kubernetes', storageDir: 's3://b' }, 'kubernetes.cluster-id': 'orders' });
   });
 
+  it('config.yaml: refuses what it would not read before expanding it; reads aliases and merge keys within the bounds', () => {
+    const aliased = (n: number) => `high-availability.type: kubernetes\nbase: &b [${Array.from({ length: 100 }, (_, i) => i).join(', ')}]\n${Array.from({ length: n }, (_, i) => `copy${i}: *b`).join('\n')}\n`;
+    const refuse = (text: string, says: RegExp) => assert.throws(() => configFileCarrier({ 'config.yaml': text }, 'config.yaml', 'flink-config').get('high-availability.type'), says);
+    refuse(aliased(11), /ConfigMap flink-config, config\.yaml is refused: excessive aliasing: more than 1000 of its nodes come from aliases; expand the aliases/);
+    refuse(`high-availability.type: kubernetes\n# ${'x'.repeat(70 * 1024)}\n`, /config\.yaml is refused: 71 KiB, more than the 64 KiB the webhook reads/);
+    assert.equal(configFileCarrier({ 'config.yaml': aliased(9) }, 'config.yaml', 'flink-config').get('copy8'), Array.from({ length: 100 }, (_, i) => i).join(';'));
+    const merged = configFileCarrier({ 'config.yaml': 'ha: &ha {type: kubernetes}\nhigh-availability: {<<: *ha, storageDir: s3://b}\n' }, 'config.yaml', 'flink-config');
+    assert.equal(merged.get('high-availability.type'), 'kubernetes', 'merge keys are merged, as before');
+    assert.equal(merged.get('high-availability.storageDir'), 's3://b');
+  });
+
+  it('config.yaml: what a write leaves is read as a fresh parse of the written text reads it (the parse is reused)', () => {
+    const texts = [
+      'high-availability.type: kubernetes\n# a comment\nkubernetes.cluster-id: c\n',
+      'high-availability.type: kubernetes\nblock: |\n  text\n  more',
+      '', '# only a comment', 'a.b: {c: 1}\nhigh-availability.type: kubernetes\n',
+      'high-availability.storageDir: s3://old\n', // the key is there: appending makes a duplicate, which js-yaml refuses
+      'x: 1\n---\ny: 2\n',
+    ];
+    for (const text of texts) {
+      const data: Record<string, string> = { 'config.yaml': text };
+      const carrier = configFileCarrier(data, 'config.yaml', 'flink-config');
+      const outcome = (c: ReturnType<typeof configFileCarrier>, key: string) => {
+        try {
+          return c.get(key);
+        } catch (err) {
+          return `error: ${(err as Error).message}`;
+        }
+      };
+      outcome(carrier, 'high-availability.type');
+      try {
+        carrier.set('high-availability.storageDir', 's3://b');
+        carrier.set('a.b.c', '2');
+      } catch { /* a text that does not parse cannot be written to: the fresh carrier below says the same */ }
+      const fresh = configFileCarrier({ ...data }, 'config.yaml', 'flink-config');
+      for (const key of ['high-availability.storageDir', 'a.b.c', 'high-availability.type', 'block']) {
+        assert.equal(outcome(carrier, key), outcome(fresh, key), `${JSON.stringify(text)}: ${key} after the writes`);
+      }
+    }
+  });
+
   it('reports invalid config.yaml as a parse error naming the ConfigMap', () => {
     const carrier = configFileCarrier({ 'config.yaml': 'a: [1' }, 'config.yaml', 'flink-config');
     assert.throws(() => carrier.get('a'), /ConfigMap flink-config, config.yaml is not valid YAML/);
