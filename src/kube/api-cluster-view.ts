@@ -110,6 +110,19 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
         }
       }),
 
+    // The Pod a token names (requester.ts proves owners with it). Cached like the rest: a made-up Pod is absent
+    // whenever asked, and a real Pod's uid and ServiceAccount never change.
+    boundPod: (namespace, name) =>
+      cached(`pod/${namespace}/${name}`, async () => {
+        try {
+          const pod = await core.readNamespacedPod({ name, namespace });
+          return { uid: pod.metadata?.uid ?? '', serviceAccountName: pod.spec?.serviceAccountName || pod.spec?.serviceAccount || 'default' };
+        } catch (err) {
+          if (err instanceof ApiException && err.code === 404) return null;
+          throw err;
+        }
+      }),
+
     namespaceHoldsHaState: (namespace) =>
       cached(`ha/${namespace}`, async () => {
         // Every Flink version labels its HA ConfigMaps type=flink-native-kubernetes and app=<cluster-id>; only

@@ -71,5 +71,12 @@ export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[])
     haConfigMapsOf: (ns, clusterId) => Promise.resolve(haByCluster.get(`${ns}/${clusterId}`) ?? (complete ? [] : undefined)),
     configMap: (ns, name) => Promise.resolve(byKey.get(key('ConfigMap', ns, name))),
     flinkDeployment: (ns, name) => Promise.resolve(byKey.get(key('FlinkDeployment', ns, name)) ?? (complete ? null : undefined)),
+    // A Pod the snapshot holds; the absence of one proves nothing (a snapshot lists no Pods it was not given).
+    boundPod: (ns, name) => {
+      const pod = byKey.get(key('Pod', ns, name));
+      const spec = pod?.spec as { serviceAccountName?: string; serviceAccount?: string } | undefined;
+      const uid: unknown = pod?.metadata?.uid;
+      return Promise.resolve(pod ? { uid: typeof uid === 'string' ? uid : '', serviceAccountName: String(spec?.serviceAccountName || spec?.serviceAccount || 'default') } : undefined);
+    },
   };
 }

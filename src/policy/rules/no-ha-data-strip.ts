@@ -8,8 +8,8 @@ export const noHaDataStrip: Rule = {
   title: 'HA data is written only by its owners',
   help: 'Do not apply, edit or recreate HA ConfigMaps; keep them out of git, Helm charts and Argo CD/Flux syncs. Only labels and annotations outside Flink\'s and flink-ha.io/ may be changed.',
   why: 'A stale `kubectl apply`, a CD sync or a hand edit that removes, rewrites or adds checkpoint pointers, job graphs or leader data (or freezes the ConfigMap) makes Flink recover from the wrong checkpoint, or not at all.',
-  validate: (t) => {
-    const ctx = haGuardContext(t);
+  validate: async (t) => {
+    const ctx = await haGuardContext(t);
     if (!ctx || t.request.operation === 'DELETE') return [];
     const mine = ctx.changes.filter((c) => c.rule === 'no-ha-data-strip');
     if (mine.length === 0 || ctx.ownership.owner) return [finding('no-ha-data-strip', 'passed', `the ${t.request.operation === 'CREATE' ? 'creation' : 'update'} keeps the HA data of ${ctx.subject}`)];
