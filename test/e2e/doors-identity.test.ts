@@ -157,7 +157,7 @@ describe('issue 19: identity doors to HA state, through the real API server', ()
     const jm = fixture('native-jobmanager.yaml').replaceAll('native-app', 'payments');
     const r = await e2e.plane.kubectl(['create', '-n', NS, '-f', '-'], { input: jm });
     assert.equal(r.code, 0, `admitted: ${r.stderr}`);
-    assert.match(r.stderr, /Warning: .*cluster-id payments already has HA state.*job 00000000000000000000000000000001 \(latest checkpoint 42\).*FLINK-30004/, `the warning: ${r.stderr}`);
+    assert.match(r.stderr, /Warning: \[cluster-id\] cluster-id payments already has HA state .*FLINK-30004.*job 00000000000000000000000000000001 \(latest checkpoint 42\)/, `the warning: ${r.stderr}`);
   });
 
   it('Flink\'s real pod-bound token still cleans up (its DELETE now reaches the webhook, which checks the Pod)', async () => {

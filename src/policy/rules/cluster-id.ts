@@ -106,9 +106,10 @@ async function leftoverState(t: Target, id: string): Promise<Finding[]> {
   if (leftover.length === 0) return [];
   const jobs = leftoverJobsOf(id, leftover);
   const names = leftover.map((cm) => cm.metadata?.name ?? '?').sort();
+  // Most telling first: the API server cuts long admission warnings.
   return [finding('cluster-id', 'warned',
-    `cluster-id ${id} already has HA state in namespace ${t.namespace}, older than this ${t.draft?.kind ?? 'object'} (${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}): ` +
-      `${jobs.length > 0 ? jobs.map(describeLeftoverJob).join(', ') : 'no job'}; a new cluster with this id resumes it, job graphs and checkpoints included (FLINK-30004)`,
+    `cluster-id ${id} already has HA state older than this ${t.draft?.kind ?? 'object'} (FLINK-30004), which it resumes: ` +
+      `${jobs.length > 0 ? jobs.map(describeLeftoverJob).join(', ') : 'no job'}; in ${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`,
     `if this cluster is meant to resume that state (a recreated JobManager), nothing to do; otherwise give it another ${CLUSTER_ID}, or annotate the leftover HA ConfigMaps ${t.config.releaseAnnotation}=<reason> and delete them first`)];
 }
 
