@@ -100,9 +100,9 @@ async function leftoverState(t: Target, id: string): Promise<Finding[]> {
   if (configMaps === undefined) {
     return [finding('cluster-id', 'unchecked', `could not read the HA ConfigMaps of cluster-id ${id} in namespace ${t.namespace} to check for leftover HA state (FLINK-30004)`)];
   }
-  // Ones the object predates are its own (an audit of a running cluster); the rest were there before it.
+  // Ones written since the object was created are its own (an audit of a running cluster); older ones are leftovers.
   const born = createdAt(t.draft);
-  const leftover = configMaps.filter((cm) => born === undefined || (createdAt(cm) ?? -Infinity) <= born);
+  const leftover = configMaps.filter((cm) => born === undefined || (createdAt(cm) ?? -Infinity) < born);
   if (leftover.length === 0) return [];
   const jobs = leftoverJobsOf(id, leftover);
   const names = leftover.map((cm) => cm.metadata?.name ?? '?').sort();
