@@ -5,14 +5,16 @@ import { isRecord } from '../flink/workload.ts';
 import { proveOwnership } from './requester.ts';
 import type { Target } from './target.ts';
 
-export type OperatorProof = { proven: true; how: string } | { proven: false; why: string };
+/** `flinkDeployment`: proven by that owner, whose cluster-id (its name) the object must also run with. */
+export type OperatorProof = { proven: true; how: string; flinkDeployment?: string } | { proven: false; why: string };
 
 const proofs = new WeakMap<Target, Promise<OperatorProof>>();
 
 /**
- * Proven by an ownerReference to an existing FlinkDeployment with that uid (what the operator sets, and what the
- * garbage collector deletes by), or by the operator's own pod-bound identity sending the request. Worked out once
- * per review; a lookup that fails proves nothing (fail closed: the skipped checks run).
+ * Proven by the operator's own pod-bound identity sending the request, or by an ownerReference to an existing
+ * FlinkDeployment with that uid on an object named like it (the operator names the JobManager Deployment after its
+ * FlinkDeployment, so a copy of the uid on another object proves nothing; the caller also holds the cluster-id to
+ * the FlinkDeployment's). Worked out once per review; a failed lookup proves nothing (fail closed: the checks run).
  */
 export function proveOperatorMade(t: Target): Promise<OperatorProof> {
   let proof = proofs.get(t);
@@ -26,8 +28,13 @@ async function prove(t: Target): Promise<OperatorProof> {
   const failures: string[] = [];
   for (const ref of refs) {
     const fd = await t.cluster.flinkDeployment?.(t.namespace, ref.name);
-    if (fd && fd.metadata?.uid === ref.uid && ref.uid !== '') return { proven: true, how: `owned by FlinkDeployment ${t.namespace}/${ref.name} (uid ${ref.uid})` };
-    failures.push(fd === undefined
+    const name = obj?.metadata?.name;
+    if (fd && fd.metadata?.uid === ref.uid && ref.uid !== '' && name === ref.name) {
+      return { proven: true, how: `owned by FlinkDeployment ${t.namespace}/${ref.name} (uid ${ref.uid})`, flinkDeployment: ref.name };
+    }
+    failures.push(fd && fd.metadata?.uid === ref.uid && ref.uid !== ''
+      ? `its ownerReference names FlinkDeployment ${ref.name}, but the operator names that one's JobManager ${ref.name}, not ${name ?? '(unnamed)'}`
+      : fd === undefined
       ? `FlinkDeployment ${ref.name} could not be looked up`
       : fd === null ? `its ownerReference names FlinkDeployment ${ref.name}, which does not exist` : `its ownerReference names FlinkDeployment ${ref.name} with uid ${ref.uid || '(none)'}, but that one's uid is ${String(fd.metadata?.uid ?? '(none)')}`);
   }

@@ -128,14 +128,17 @@ describe('issue 19: identity doors to HA state, through the real API server', ()
       fdUid = (await e2e.plane.kubectlOk(['get', 'flinkdeployment', 'basic-ha', '-n', NS, '-o', 'jsonpath={.metadata.uid}'])).trim();
     });
 
-    const spoofs: Array<{ name: string; meta: Record<string, unknown>; labels: Record<string, string> }> = [
-      { name: 'the generation annotation', meta: { annotations: { [GENERATION]: '3' } }, labels: { app: 'rogue', component: 'jobmanager' } },
-      { name: 'the type=flink-standalone-kubernetes label', meta: {}, labels: { app: 'rogue', component: 'jobmanager', type: 'flink-standalone-kubernetes' } },
-      { name: 'an ownerReference to the FlinkDeployment with a made-up uid', meta: { annotations: { [GENERATION]: '3' }, ownerReferences: [{ apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', name: 'basic-ha', uid: '6f1c2d8e-0000-4000-8000-0000000000ee' }] }, labels: { app: 'rogue', component: 'jobmanager' } },
+    const ownedBy = (uid: string) => ({ annotations: { [GENERATION]: '3' }, ownerReferences: [{ apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', name: 'basic-ha', uid }] });
+    const spoofs: Array<{ name: string; meta: () => Record<string, unknown>; labels: Record<string, string> }> = [
+      { name: 'the generation annotation', meta: () => ({ annotations: { [GENERATION]: '3' } }), labels: { app: 'rogue', component: 'jobmanager' } },
+      { name: 'the type=flink-standalone-kubernetes label', meta: () => ({}), labels: { app: 'rogue', component: 'jobmanager', type: 'flink-standalone-kubernetes' } },
+      { name: 'an ownerReference to the FlinkDeployment with a made-up uid', meta: () => ownedBy('6f1c2d8e-0000-4000-8000-0000000000ee'), labels: { app: 'rogue', component: 'jobmanager' } },
+      // Anyone who may read the FlinkDeployment can copy its uid: only the operator's own JobManager is named after it.
+      { name: 'an ownerReference with the FlinkDeployment\'s real uid, copied', meta: () => ownedBy(fdUid), labels: { app: 'rogue', component: 'jobmanager' } },
     ];
     for (const s of spoofs) {
       it(`a rogue JobManager with ${s.name} and the FlinkDeployment's cluster-id: denied, nothing stored`, async () => {
-        const r = await e2e.plane.kubectl(['create', '-n', NS, '-f', '-'], { input: jobManager('rogue-jobmanager', s.meta, s.labels, 'basic-ha') });
+        const r = await e2e.plane.kubectl(['create', '-n', NS, '-f', '-'], { input: jobManager('rogue-jobmanager', s.meta(), s.labels, 'basic-ha') });
         assertDenied(r, /\[cluster-id\].*already used by FlinkDeployment\/basic-ha.*prove nothing/);
         await rogueGone('rogue-jobmanager');
       });

@@ -47,14 +47,17 @@ async function uniqueness(t: Target): Promise<Finding[]> {
   const c = t.classified;
   if (!t.draft || t.request.operation === 'DELETE') return [];
   // An operator-made JobManager is its FlinkDeployment's (checked there); the operator's marks are only a claim.
-  let unproven = '';
-  if (c.shape === 'workload' && c.operatorOwned && c.role === 'jobmanager' && c.controller !== 'Pod') {
-    const proof = await proveOperatorMade(t);
-    if (proof.proven) return [];
-    unproven = ` (it carries the operator's marks, which prove nothing: ${proof.why})`;
-  } else if (!isJobManagerSide(c)) return [];
+  const marked = c.shape === 'workload' && c.operatorOwned && c.role === 'jobmanager' && c.controller !== 'Pod';
+  if (!marked && !isJobManagerSide(c)) return [];
   const id = await clusterIdFor(t);
   if (!id) return [];
+  let unproven = '';
+  if (marked) {
+    const proof = await proveOperatorMade(t);
+    if (proof.proven && (proof.flinkDeployment === undefined || proof.flinkDeployment === id)) return [];
+    const why = proof.proven ? `it runs cluster-id ${id}, not its FlinkDeployment's ${proof.flinkDeployment}` : proof.why;
+    unproven = ` (it carries the operator's marks, which prove nothing: ${why})`;
+  }
   if (c.shape === 'flinkdeployment' && !isValidClusterId(id)) {
     return [finding('cluster-id', 'denied', `FlinkDeployment name '${id}' is not a valid cluster-id (${FORMAT}); the operator uses the name as the cluster-id`, 'rename the FlinkDeployment')];
   }

@@ -11,6 +11,13 @@ const FD_UID = '5a1e0f3c-0000-4000-8000-00000000f1d0';
 /** The standalone session JobManager (cluster-id `flink`, from its app label) of the upstream example. */
 const jobManager = () => fixture('upstream/jobmanager-session-deployment-ha.yaml', 'Deployment');
 const fdRef = (uid: string) => [{ apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', name: 'flink', uid, controller: true, blockOwnerDeletion: true }];
+const named = (name: string, o: KubeObject) => withField(o, 'metadata.name', name);
+/** The JobManager with an explicit cluster-id arg, as a rogue sets one. */
+const withArgs = (o: KubeObject, clusterId: string): KubeObject => {
+  const copy = structuredClone(o) as any;
+  copy.spec.template.spec.containers[0].args = ['jobmanager', `-Dkubernetes.cluster-id=${clusterId}`];
+  return copy;
+};
 const spoofs: Array<[string, (o: KubeObject) => KubeObject]> = [
   ['the generation annotation', (o) => withField(o, 'metadata.annotations', { 'flinkdeployment.flink.apache.org/generation': '7' })],
   ['the generation annotation on the pod template', (o) => withField(o, 'spec.template.metadata.annotations', { 'flinkdeployment.flink.apache.org/generation': '7' })],
@@ -32,8 +39,11 @@ describe('cluster-id: operator-made is proven, never read from a mark', () => {
     });
   }
 
-  const rows: Array<{ name: string; object: () => KubeObject; fdUid: string | null | undefined; requester: Requester; operatorMade: boolean; why?: RegExp }> = [
-    { name: 'an ownerReference to the existing FlinkDeployment with its uid', object: () => withField(jobManager(), 'metadata.ownerReferences', fdRef(FD_UID)), fdUid: FD_UID, requester: PERSON, operatorMade: true },
+  const rows: Array<{ name: string; object: () => KubeObject; fdUid: string | null | undefined; requester: Requester; operatorMade: boolean; actions?: string[]; why?: RegExp }> = [
+    { name: 'an ownerReference to the existing FlinkDeployment with its uid, named after it', object: () => named('flink', withField(jobManager(), 'metadata.ownerReferences', fdRef(FD_UID))), fdUid: FD_UID, requester: PERSON, operatorMade: true },
+    { name: 'the FlinkDeployment\'s real uid copied onto a JobManager of another name', object: () => withField(jobManager(), 'metadata.ownerReferences', fdRef(FD_UID)), fdUid: FD_UID, requester: PERSON, operatorMade: false, why: /names that one's JobManager flink, not flink-jobmanager/ },
+    // Not operator-made, so checked as any JobManager: cluster-id other is unique here, and the finding says why.
+    { name: 'an ownerReference with the right uid and name, but another cluster-id', object: () => withArgs(named('flink', withField(jobManager(), 'metadata.ownerReferences', fdRef(FD_UID))), 'other'), fdUid: FD_UID, requester: PERSON, operatorMade: false, actions: ['passed'], why: /runs cluster-id other, not its FlinkDeployment's flink/ },
     { name: 'an ownerReference with another uid (a FlinkDeployment of the same name, or made up)', object: () => withField(jobManager(), 'metadata.ownerReferences', fdRef('11111111-0000-4000-8000-000000000000')), fdUid: FD_UID, requester: PERSON, operatorMade: false, why: /but that one's uid is/ },
     { name: 'an ownerReference to a FlinkDeployment that does not exist', object: () => withField(jobManager(), 'metadata.ownerReferences', fdRef(FD_UID)), fdUid: null, requester: PERSON, operatorMade: false, why: /does not exist/ },
     { name: 'an ownerReference whose FlinkDeployment could not be looked up (fail closed)', object: () => withField(jobManager(), 'metadata.ownerReferences', fdRef(FD_UID)), fdUid: undefined, requester: PERSON, operatorMade: false, why: /could not be looked up/ },
@@ -45,14 +55,14 @@ describe('cluster-id: operator-made is proven, never read from a mark', () => {
     it(`${row.operatorMade ? 'takes' : 'does not take'} a JobManager for operator-made with ${row.name}`, async () => {
       const d = await ask({ object: row.object(), cluster: clusterWith(row.fdUid), requester: row.requester, phase: 'validate' });
       // Operator-made: its FlinkDeployment stands for the cluster (no duplicate); otherwise the duplicate is denied.
-      assert.deepEqual(actionsOf(d, 'cluster-id'), row.operatorMade ? [] : ['denied'], `cluster-id findings: ${d.status?.message ?? ''}`);
-      if (row.why) assert.match(d.status?.message ?? '', row.why, 'the denial says why the claim is not proven');
+      assert.deepEqual(actionsOf(d, 'cluster-id'), row.actions ?? (row.operatorMade ? [] : ['denied']), `cluster-id findings: ${d.status?.message ?? ''}`);
+      const said = d.findings.filter((f) => f.rule === 'cluster-id').map((f) => f.message).join('\n');
+      if (row.why) assert.match(said, row.why, 'the finding says why the claim is not proven');
     });
   }
 
   it('checks an unproven operator-marked JobManager with a cluster-id of its own as a standalone one: passed', async () => {
-    const own = spoofs[0]![1](jobManager());
-    (own.spec as any).template.spec.containers = [{ ...(jobManager().spec as any).template.spec.containers[0], args: ['jobmanager', '-Dkubernetes.cluster-id=rogue'] }];
+    const own = withArgs(spoofs[0]![1](jobManager()), 'rogue');
     const d = await ask({ object: own, cluster: clusterWith(FD_UID), phase: 'validate' });
     assert.deepEqual(actionsOf(d, 'cluster-id'), ['passed'], 'a unique id passes');
     assert.equal(d.allowed, true, d.status?.message);
