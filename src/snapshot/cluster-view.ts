@@ -3,7 +3,7 @@
 // know: a folder of manifests knows the objects in it, never the absence of others. Indexed once, O(1) per question.
 import type { KubeObject } from '../kube/objects.ts';
 import { haConfigMapClusterId } from '../flink/ha-configmap.ts';
-import { clusterIdOf, isJobManagerSide } from '../flink/cluster-id.ts';
+import { clusterIdOf, listedAsCluster } from '../flink/cluster-id.ts';
 import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
 import { namespaceOf, type Snapshot } from './snapshot.ts';
@@ -40,8 +40,13 @@ export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[])
   // file, else derived): a mutation derives the same id it would have derived here.
   for (const { object } of snapshot.objects) {
     const c = classify(object, imagePatterns);
-    if (!isJobManagerSide(c)) continue;
     const ns = namespaceOf(object, snapshot.defaultNamespace);
+    const flinkDeployment = (name: string) => {
+      const fd = byKey.get(key('FlinkDeployment', ns, name));
+      const uid: unknown = fd?.metadata?.uid;
+      return fd ? (typeof uid === 'string' ? { uid } : {}) : undefined;
+    };
+    if (!listedAsCluster(object, c, flinkDeployment)) continue;
     const mountedName = c.shape === 'workload' ? mountedConfigMapName(c.podSpec, c.container) : undefined;
     const id = clusterIdOf(object, c, mountedName ? byKey.get(key('ConfigMap', ns, mountedName)) : undefined);
     if (id) {

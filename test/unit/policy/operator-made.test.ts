@@ -3,7 +3,9 @@
 // cluster over leftover HA state is warned about with the job and checkpoint it would resume (FLINK-30004).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { actionsOf, ask, fakeCluster, fixture, FLINK_SA, OPERATOR_SA, PERSON, podBound, withField } from '../../support/policy.ts';
+import { actionsOf, ask, fakeCluster, fixture, fixtures, FLINK_SA, OPERATOR_SA, PERSON, podBound, withField } from '../../support/policy.ts';
+import { defaultConfig } from '../../../src/config/load.ts';
+import { snapshotClusterView } from '../../../src/snapshot/cluster-view.ts';
 import type { KubeObject } from '../../../src/kube/objects.ts';
 import type { Requester } from '../../../src/policy/types.ts';
 
@@ -113,5 +115,17 @@ describe('cluster-id: a new cluster over leftover HA state (FLINK-30004)', () =>
     cluster.haConfigMapsOf = () => Promise.resolve(undefined);
     const d = await ask({ object: native(), cluster, phase: 'validate' });
     assert.deepEqual(actionsOf(d, 'cluster-id'), ['passed', 'unchecked'], 'unchecked, not passed alone');
+  });
+});
+
+describe('the offline listing of cluster-ids: an unproven operator mark does not hide a JobManager', () => {
+  it('lists the spoofed JobManager as a cluster of its own, and the operator\'s own JobManager as its FlinkDeployment', async () => {
+    const objects = [...fixtures('identity/spoofed-operator-mark.yaml'), ...fixtures('identity/operator-made.yaml')].map((object) => ({ object }));
+    const view = snapshotClusterView({ objects, defaultNamespace: 'default' }, defaultConfig().imagePatterns.map((p) => new RegExp(p)));
+    assert.deepEqual(await view.knownFlinkClusterIds!('team-id'), [
+      { clusterId: 'orders', owner: 'FlinkDeployment/orders' },
+      { clusterId: 'orders', owner: 'Deployment/rogue-jobmanager' },
+      { clusterId: 'billing', owner: 'FlinkDeployment/billing' },
+    ], 'the rogue is listed with the cluster-id it runs; Deployment billing (owned by FlinkDeployment billing with its uid) is not');
   });
 });
