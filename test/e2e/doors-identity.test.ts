@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { spawn } from 'node:child_process';
 import {
-  createFlinkNamespace, mintedKubeconfig, podBoundKubeconfig, serviceAccount, startE2E, webhookCallCounts,
+  createFlinkNamespace, E2E_CONFIG_FILE, mintedKubeconfig, podBoundKubeconfig, REPO_ROOT, serviceAccount, startE2E, webhookCallCounts,
   type E2E, type KubectlResult,
 } from './harness/index.ts';
 
@@ -99,6 +100,23 @@ describe('issue 19: identity doors to HA state, through the real API server', ()
     it('a collection DELETE of the API as flink with a made-up pod: denied', async () => {
       assertDenied(await asFlinkWith({ [POD_NAME]: 'made-up-pod', [POD_UID]: '6f1c2d8e-0000-4000-8000-0000000000ff' }, ['delete', '--raw', `/api/v1/namespaces/${NS}/configmaps?labelSelector=app%3Ddemo`]), /protect-ha-configmap/);
       await assertUntouched();
+    });
+
+    it('audit --cluster reports the impersonator, reading RBAC from the real API server', async () => {
+      const r = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(REPO_ROOT, 'bin', 'flink-ha-webhook.mjs'), 'audit', '--cluster', '-n', NS, '-o', 'json',
+          '--kubeconfig', e2e.plane.kubeconfigPath, '--config', E2E_CONFIG_FILE, '--fail-on', 'never'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+        child.on('close', (code) => resolve({ code, stdout, stderr }));
+      });
+      assert.equal(r.code, 0, `audit: ${r.stderr}`);
+      const findings = (JSON.parse(r.stdout) as { findings: Array<{ rule: string; kind: string; namespace?: string; name: string; message: string }> }).findings
+        .filter((f) => f.rule === 'rbac-impersonates-pod-extras');
+      assert.deepEqual(findings.map((f) => `${f.kind} ${f.namespace ?? ''}/${f.name}`), [`ServiceAccount ${NS}/impersonator`], 'exactly the impersonator is reported');
+      assert.match(findings[0]!.message, /ClusterRoleBinding impersonate-pod-extras/, 'the finding names the binding');
     });
 
     it('the trust model, shown: with get on pods, impersonating the real pod\'s name AND uid passes as Flink (owner-equivalent right)', async () => {
