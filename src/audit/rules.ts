@@ -31,6 +31,11 @@ export const RULES: Record<AuditRuleId, RuleInfo> = {
     help: 'Install the flink-ha-webhook configurations and make their namespaceSelector match the namespace.',
     scope: 'cluster',
   },
+  'rbac-impersonates-pod-extras': {
+    title: 'Nobody may pass for a pod-bound Flink or operator token',
+    help: 'Take impersonate on userextras (authentication.kubernetes.io/*) away from every principal that may also impersonate ServiceAccounts.',
+    scope: 'cluster',
+  },
   'audit-permission': {
     title: 'The audit could read what it needs',
     help: 'Grant the audit the read rights of manifests/audit-reader-clusterrole.yaml.',

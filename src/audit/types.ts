@@ -11,6 +11,7 @@ export type ClusterCheckId =
   | 'orphaned-ha-state'
   | 'standby-without-ha-state'
   | 'webhook-coverage'
+  | 'rbac-impersonates-pod-extras'
   | 'audit-permission';
 
 export type AuditRuleId = RuleId | ClusterCheckId;

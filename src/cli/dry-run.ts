@@ -8,7 +8,8 @@ import { loadConfig } from '../config/load.ts';
 import { manifestSnapshot, readManifests, whereOf } from '../sources/manifests.ts';
 import { dryRun } from '../dryrun/run.ts';
 import { DRY_RUN_FORMATS, formatDryRunChunks, type DryRunFormat } from '../dryrun/format.ts';
-import type { Operation } from '../policy/types.ts';
+import type { ClusterView, Operation } from '../policy/types.ts';
+import { POD_NAME_EXTRA, POD_UID_EXTRA, serviceAccountOf } from '../policy/requester.ts';
 
 interface DryRunFlags {
   output: DryRunFormat;
@@ -29,7 +30,7 @@ export const registerDryRun: Register = (program: Command, io: CliIo, done: (cod
     .addOption(new Option('--operation <op>', 'the admission operation to judge').choices(['CREATE', 'UPDATE', 'DELETE']).default('CREATE'))
     .option('--user <name>', 'the requesting user (e.g. system:serviceaccount:flink-jobs:flink)', 'dry-run-user')
     .option('--group <group>', 'a group of the requesting user (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--pod <name>', 'the requester\'s token is bound to this Pod, as a pod\'s own ServiceAccount token is (what proves a Flink or operator ServiceAccount)')
+    .option('--pod <name>', 'the requester\'s token is bound to this Pod, a real Pod of that ServiceAccount, as a pod\'s own ServiceAccount token is (what proves a Flink or operator ServiceAccount; the webhook checks the Pod, dry-run takes your word)')
     .option('-n, --namespace <ns>', 'namespace of objects that name none', 'default')
     .option('--config <file>', 'webhook config file (YAML)')
     .addHelpText('after', `
@@ -42,6 +43,14 @@ Examples:
       done(await runDryRun(inputs, flags, io));
     });
 };
+
+const DRY_RUN_POD_UID = 'dry-run-pod';
+
+/** `--pod`: the user vouches that the Pod exists and runs as `--user`'s ServiceAccount; other Pods are unknown. */
+function vouchedPod(user: string, pod: string): NonNullable<ClusterView['boundPod']> {
+  const sa = serviceAccountOf(user);
+  return (namespace, name) => Promise.resolve(sa && namespace === sa.namespace && name === pod ? { uid: DRY_RUN_POD_UID, serviceAccountName: sa.name } : undefined);
+}
 
 async function runDryRun(inputs: string[], flags: DryRunFlags, io: CliIo): Promise<number> {
   const loaded = loadConfig({ file: flags.config, env: io.env });
@@ -63,7 +72,8 @@ async function runDryRun(inputs: string[], flags: DryRunFlags, io: CliIo): Promi
   const out = await dryRun(snapshot, errors, {
     config: loaded.config,
     operation: flags.operation,
-    requester: { username: flags.user, groups: flags.group, ...(flags.pod ? { extra: { 'authentication.kubernetes.io/pod-name': [flags.pod] } } : {}) },
+    requester: { username: flags.user, groups: flags.group, ...(flags.pod ? { extra: { [POD_NAME_EXTRA]: [flags.pod], [POD_UID_EXTRA]: [DRY_RUN_POD_UID] } } : {}) },
+    ...(flags.pod ? { boundPod: vouchedPod(flags.user, flags.pod) } : {}),
   });
   for (const chunk of formatDryRunChunks(out.results, flags.output)) io.stdout(chunk);
   for (const e of out.errors) io.stderr(`dry-run: ${whereOf(e)}: ${e.message}\n`);

@@ -31,6 +31,8 @@ export interface DryRunOptions {
   requester: Requester;
   /** A live ClusterView instead of the snapshot-backed one. */
   cluster?: ClusterView;
+  /** The Pod the requester's token is bound to, as the user vouches for it (`--pod`): offline, nothing else can. */
+  boundPod?: ClusterView['boundPod'];
 }
 
 export interface DryRunOutput {

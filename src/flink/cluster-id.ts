@@ -58,6 +58,24 @@ export function isJobManagerSide(c: Classified): boolean {
   return (c.shape === 'flinkdeployment' && !c.blueGreen) || (c.shape === 'workload' && c.role === 'jobmanager' && c.controller !== 'Pod' && !c.operatorOwned);
 }
 
+/**
+ * Does this object stand for a Flink cluster in a namespace's listing of cluster-ids? Every JobManager side, and a
+ * JobManager controller with the operator's marks unless it is owned by a FlinkDeployment of the listing and named
+ * after it (as the operator names its JobManager; uids compared when both are known): a mark anyone can write must
+ * not hide a running cluster from the uniqueness check. `flinkDeploymentUid(name)`: undefined when there is none.
+ */
+export function listedAsCluster(obj: KubeObject, c: Classified, flinkDeploymentUid: (name: string) => { uid?: string } | undefined): boolean {
+  if (isJobManagerSide(c)) return true;
+  if (c.shape !== 'workload' || c.role !== 'jobmanager' || c.controller === 'Pod' || !c.operatorOwned) return false;
+  const refs: unknown = obj.metadata?.ownerReferences;
+  const ownedByItsFlinkDeployment = Array.isArray(refs) && refs.some((r) => {
+    if (!isRecord(r) || r.kind !== 'FlinkDeployment' || r.name !== obj.metadata?.name || typeof r.name !== 'string') return false;
+    const fd = flinkDeploymentUid(r.name);
+    return fd !== undefined && (fd.uid === undefined || fd.uid === r.uid);
+  });
+  return !ownedByItsFlinkDeployment;
+}
+
 /** The cluster-id written in a Flink config ConfigMap, if any. */
 export function configMapClusterId(cm: KubeObject): string | undefined {
   const data = isRecord(cm.data) ? (cm.data as Record<string, string>) : {};

@@ -10,7 +10,7 @@ import {
   CustomObjectsApi,
   type KubeConfig,
 } from '@kubernetes/client-node';
-import { clusterIdOf, isJobManagerSide } from '../flink/cluster-id.ts';
+import { clusterIdOf, listedAsCluster } from '../flink/cluster-id.ts';
 import { haConfigMapClusterId, isHaConfigMap } from '../flink/ha-configmap.ts';
 import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
@@ -64,7 +64,8 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
       }),
 
     // Every JobManager side of the namespace: FlinkDeployments, and the standalone/native JobManager Deployments
-    // and Jobs (operator-owned ones are their FlinkDeployment). The owner is `Kind/name`, as the policy compares.
+    // and Jobs (operator-owned ones are their FlinkDeployment, when that is shown: listedAsCluster). The owner is
+    // `Kind/name`, as the policy compares.
     flinkClusterIds: (namespace) =>
       cached(`ids/${namespace}`, async () => {
         const [crs, deployments, jobs] = await Promise.all([
@@ -72,13 +73,14 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
           apps.listNamespacedDeployment({ namespace }),
           batch.listNamespacedJob({ namespace }),
         ]);
-        const ids = crs.map((name) => ({ clusterId: name, owner: `FlinkDeployment/${name}` }));
+        const ids = crs.map(({ name }) => ({ clusterId: name, owner: `FlinkDeployment/${name}` }));
+        const uids = new Map(crs.map((fd) => [fd.name, fd]));
         const workloads: KubeObject[] = [
           ...deployments.items.map((d) => ({ ...d, apiVersion: 'apps/v1', kind: 'Deployment' })),
           ...jobs.items.map((j) => ({ ...j, apiVersion: 'batch/v1', kind: 'Job' })),
         ];
         for (const obj of workloads) {
-          const id = await jobManagerClusterId(obj, namespace);
+          const id = await jobManagerClusterId(obj, namespace, (name) => uids.get(name));
           if (id) ids.push({ clusterId: id, owner: `${obj.kind}/${obj.metadata?.name ?? ''}` });
         }
         return ids;
@@ -110,6 +112,19 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
         }
       }),
 
+    // The Pod a token names (requester.ts proves owners with it). Cached like the rest: a made-up Pod is absent
+    // whenever asked, and a real Pod's uid and ServiceAccount never change.
+    boundPod: (namespace, name) =>
+      cached(`pod/${namespace}/${name}`, async () => {
+        try {
+          const pod = await core.readNamespacedPod({ name, namespace });
+          return { uid: pod.metadata?.uid ?? '', serviceAccountName: pod.spec?.serviceAccountName || pod.spec?.serviceAccount || 'default' };
+        } catch (err) {
+          if (err instanceof ApiException && err.code === 404) return null;
+          throw err;
+        }
+      }),
+
     // Only "holds HA state" is reused: "none" lets a namespace deletion through, so it is asked afresh every time
     // (a cached "none" from a dry run would admit the real delete after Flink wrote its state). Concurrent askers
     // still share the one listing in flight.
@@ -134,9 +149,9 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
   };
 
   /** The one cluster-id function (src/flink/cluster-id.ts), with the mounted config file read from the API. */
-  const jobManagerClusterId = async (obj: KubeObject, namespace: string): Promise<string | undefined> => {
+  const jobManagerClusterId = async (obj: KubeObject, namespace: string, flinkDeployment: (name: string) => { uid?: string } | undefined): Promise<string | undefined> => {
     const c = classify(obj, patterns);
-    if (!isJobManagerSide(c)) return undefined;
+    if (!listedAsCluster(obj, c, flinkDeployment)) return undefined;
     const mounted = c.shape === 'workload' ? mountedConfigMapName(c.podSpec, c.container) : undefined;
     const cm = mounted ? await view.configMap!(namespace, mounted) : undefined;
     return clusterIdOf(obj, c, cm);
@@ -144,13 +159,15 @@ export function apiClusterView(kubeConfig: KubeConfig, options: ApiClusterViewOp
   return view;
 }
 
-/** FlinkDeployment names of a namespace; none when the operator's CRD is not installed. */
-async function listFlinkDeployments(custom: CustomObjectsApi, namespace: string): Promise<string[]> {
+/** FlinkDeployments (name, uid) of a namespace; none when the operator's CRD is not installed. */
+async function listFlinkDeployments(custom: CustomObjectsApi, namespace: string): Promise<Array<{ name: string; uid?: string }>> {
   try {
     const list = (await custom.listNamespacedCustomObject({ group: 'flink.apache.org', version: 'v1beta1', namespace, plural: 'flinkdeployments' })) as {
-      items?: Array<{ metadata?: { name?: string } }>;
+      items?: Array<{ metadata?: { name?: string; uid?: string } }>;
     };
-    return (list.items ?? []).map((i) => i.metadata?.name).filter((n): n is string => typeof n === 'string');
+    return (list.items ?? [])
+      .filter((i) => typeof i.metadata?.name === 'string')
+      .map((i) => ({ name: i.metadata!.name!, ...(typeof i.metadata?.uid === 'string' ? { uid: i.metadata.uid } : {}) }));
   } catch (err) {
     if (err instanceof ApiException && err.code === 404) return [];
     throw err;

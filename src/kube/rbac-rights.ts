@@ -60,3 +60,56 @@ export function rbacGrantsConfigMapRights(rbac: RbacObjects): (namespace: string
     return granted.has('*') || HA_CONFIGMAP_VERBS.every((v) => granted.has(v));
   };
 }
+
+/** A principal RBAC lets impersonate ServiceAccounts and the pod extras of a pod-bound token (see README: trust model). */
+export interface PodExtraImpersonator {
+  /** `ServiceAccount ns/name`, `User name` or `Group name`. */
+  subject: string;
+  /** The bindings that grant the two rights, `ClusterRoleBinding name` or `RoleBinding ns/name`. */
+  via: string[];
+}
+
+/** The user extras a pod-bound token carries: who may impersonate them can pass for a pod's own token. */
+const POD_EXTRA_RESOURCES = ['userextras', 'userextras/*', 'userextras/authentication.kubernetes.io/pod-name', 'userextras/authentication.kubernetes.io/pod-uid', '*'];
+
+function grantsImpersonate(rules: unknown, groups: string[], resources: string[]): boolean {
+  return (list(rules) as Rule[]).some((r) => has(r.verbs, 'impersonate', '*') && has(r.apiGroups, ...groups, '*') && has(r.resources, ...resources) && list(r.resourceNames).length === 0);
+}
+
+/**
+ * Principals bound to `impersonate` on user extras (all, or the pod-name/pod-uid keys) and on serviceaccounts: they
+ * can claim to be a Flink or operator pod's own token. User extras are cluster-scoped, so only ClusterRoleBindings
+ * grant them; ServiceAccounts may be impersonated through either kind. `system:masters` bypasses RBAC: not listed.
+ */
+export function podExtraImpersonators(rbac: RbacObjects): PodExtraImpersonator[] {
+  const rulesOf = (ref: unknown, namespace: string): unknown => {
+    const r = (typeof ref === 'object' && ref !== null ? ref : {}) as { kind?: unknown; name?: unknown };
+    const role = r.kind === 'ClusterRole'
+      ? rbac.clusterRoles.find((c) => c.metadata?.name === r.name)
+      : rbac.roles.find((c) => c.metadata?.namespace === namespace && c.metadata?.name === r.name);
+    return role?.rules;
+  };
+  const extras = new Map<string, string[]>();
+  const accounts = new Map<string, string[]>();
+  const note = (into: Map<string, string[]>, subject: string, via: string) => into.set(subject, [...new Set([...(into.get(subject) ?? []), via])]);
+  const bindings = [
+    ...rbac.clusterRoleBindings.map((b) => ({ b, namespace: '', via: `ClusterRoleBinding ${b.metadata?.name ?? ''}` })),
+    ...rbac.roleBindings.map((b) => ({ b, namespace: b.metadata?.namespace ?? '', via: `RoleBinding ${b.metadata?.namespace ?? ''}/${b.metadata?.name ?? ''}` })),
+  ];
+  for (const { b, namespace, via } of bindings) {
+    const rules = rulesOf(b.roleRef, namespace);
+    const onExtras = namespace === '' && grantsImpersonate(rules, ['authentication.k8s.io'], POD_EXTRA_RESOURCES);
+    const onAccounts = grantsImpersonate(rules, [''], ['serviceaccounts', '*']);
+    if (!onExtras && !onAccounts) continue;
+    for (const s of list(b.subjects) as Subject[]) {
+      if (typeof s.name !== 'string' || (s.kind === 'Group' && s.name === 'system:masters')) continue;
+      const subject = s.kind === 'ServiceAccount' ? `ServiceAccount ${typeof s.namespace === 'string' ? s.namespace : namespace}/${s.name}` : `${String(s.kind)} ${s.name}`;
+      if (onExtras) note(extras, subject, via);
+      if (onAccounts) note(accounts, subject, via);
+    }
+  }
+  return [...extras]
+    .filter(([subject]) => accounts.has(subject))
+    .map(([subject, via]) => ({ subject, via: [...new Set([...via, ...accounts.get(subject)!])] }))
+    .sort((a, b) => a.subject.localeCompare(b.subject));
+}

@@ -117,6 +117,18 @@ export interface ClusterView {
   configMap?: ConfigMapLookup;
   /** Optional: a FlinkDeployment (a session job's session cluster); `null` = it does not exist, `undefined` = could not check. */
   flinkDeployment?: (namespace: string, name: string) => Promise<KubeObject | null | undefined>;
+  /**
+   * Optional: the Pod a ServiceAccount token names in its user extras (what proves an owner: see requester.ts).
+   * `null` = no such Pod, `undefined` = could not check (absent means the same). A cached answer is fine: a made-up
+   * Pod never exists, and a deleted Pod's own tokens stop working anyway.
+   */
+  boundPod?: (namespace: string, name: string) => Promise<BoundPod | null | undefined>;
+}
+
+/** What proves a pod-bound token: the Pod's uid and the ServiceAccount it runs as. */
+export interface BoundPod {
+  uid: string;
+  serviceAccountName: string;
 }
 
 export interface PolicyContext {

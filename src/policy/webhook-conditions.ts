@@ -74,11 +74,12 @@ export function haConfigMapMatchConditions(config: WebhookConfig): MatchConditio
         `(request.operation == 'CREATE' && has(object.metadata.name) && object.metadata.name.matches(${cel(HA_STATE_NAME_SOURCE)}))`,
     },
     {
-      // Owners' writes without an ownerReference (leader renewals, checkpoint pointers) and owners' deletions
-      // (Flink's cleanup of a finished job, the operator's) are always allowed by the policy: skipping them means
-      // Flink never waits on the webhook, up or down. Everyone else's writes and deletes are decided, fail closed.
+      // Owners' writes without an ownerReference (leader renewals, checkpoint pointers, every few seconds) are
+      // always allowed by the policy: skipping them means Flink never waits on the webhook, up or down. CEL sees only
+      // that a pod-name extra is there, which anyone allowed to impersonate user extras can send; so every DELETE
+      // (rare: a finished job's cleanup, the operator's) is decided, where the webhook checks the Pod (requester.ts).
       name: 'not-an-owner-write',
-      expression: `(request.operation != 'DELETE' && has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) > 0) ||\n!((${ownerUsername(config)})${podBound})`,
+      expression: `request.operation == 'DELETE' ||\n(has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) > 0) ||\n!((${ownerUsername(config)})${podBound})`,
     },
   ];
 }

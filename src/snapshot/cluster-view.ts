@@ -3,7 +3,7 @@
 // know: a folder of manifests knows the objects in it, never the absence of others. Indexed once, O(1) per question.
 import type { KubeObject } from '../kube/objects.ts';
 import { haConfigMapClusterId } from '../flink/ha-configmap.ts';
-import { clusterIdOf, isJobManagerSide } from '../flink/cluster-id.ts';
+import { clusterIdOf, listedAsCluster } from '../flink/cluster-id.ts';
 import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
 import { namespaceOf, type Snapshot } from './snapshot.ts';
@@ -40,8 +40,13 @@ export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[])
   // file, else derived): a mutation derives the same id it would have derived here.
   for (const { object } of snapshot.objects) {
     const c = classify(object, imagePatterns);
-    if (!isJobManagerSide(c)) continue;
     const ns = namespaceOf(object, snapshot.defaultNamespace);
+    const flinkDeployment = (name: string) => {
+      const fd = byKey.get(key('FlinkDeployment', ns, name));
+      const uid: unknown = fd?.metadata?.uid;
+      return fd ? (typeof uid === 'string' ? { uid } : {}) : undefined;
+    };
+    if (!listedAsCluster(object, c, flinkDeployment)) continue;
     const mountedName = c.shape === 'workload' ? mountedConfigMapName(c.podSpec, c.container) : undefined;
     const id = clusterIdOf(object, c, mountedName ? byKey.get(key('ConfigMap', ns, mountedName)) : undefined);
     if (id) {
@@ -71,5 +76,12 @@ export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[])
     haConfigMapsOf: (ns, clusterId) => Promise.resolve(haByCluster.get(`${ns}/${clusterId}`) ?? (complete ? [] : undefined)),
     configMap: (ns, name) => Promise.resolve(byKey.get(key('ConfigMap', ns, name))),
     flinkDeployment: (ns, name) => Promise.resolve(byKey.get(key('FlinkDeployment', ns, name)) ?? (complete ? null : undefined)),
+    // A Pod the snapshot holds; the absence of one proves nothing (a snapshot lists no Pods it was not given).
+    boundPod: (ns, name) => {
+      const pod = byKey.get(key('Pod', ns, name));
+      const spec = pod?.spec as { serviceAccountName?: string; serviceAccount?: string } | undefined;
+      const uid: unknown = pod?.metadata?.uid;
+      return Promise.resolve(pod ? { uid: typeof uid === 'string' ? uid : '', serviceAccountName: String(spec?.serviceAccountName || spec?.serviceAccount || 'default') } : undefined);
+    },
   };
 }

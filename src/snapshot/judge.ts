@@ -16,6 +16,8 @@ export interface JudgeOptions {
   requester: Requester;
   /** Another ClusterView instead of the snapshot's own (tests, or a live view). */
   cluster?: ClusterView;
+  /** Answers the Pod lookups of the snapshot's own view (dry-run's `--pod`: a snapshot holds no requester's Pod). */
+  boundPod?: ClusterView['boundPod'];
 }
 
 export interface Judged {
@@ -28,7 +30,7 @@ export interface Judged {
 export async function judgeSnapshot(snapshot: Snapshot, options: JudgeOptions): Promise<Judged[]> {
   const patterns = options.config.imagePatterns.map((p) => new RegExp(p));
   const view = snapshotClusterView(snapshot, patterns);
-  const cluster = options.cluster ?? view;
+  const cluster = options.cluster ?? (options.boundPod ? { ...view, boundPod: options.boundPod } : view);
   const entries = snapshot.objects;
   const results = new Array<Judged>(entries.length);
   const order = entries.map((_, i) => i).sort((a, b) => judgeRank(entries[a]!.object) - judgeRank(entries[b]!.object));

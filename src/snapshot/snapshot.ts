@@ -1,6 +1,7 @@
 // One model of "what we were given", for every offline face: the objects read from files or from an API server,
 // each with its origin, and (for a live read) what else was listed and which lists are complete. sources/ build it;
 // dry-run and audit judge it through one snapshot-backed ClusterView (./cluster-view.ts) and one judge (./judge.ts).
+import type { PodExtraImpersonator } from '../kube/rbac-rights.ts';
 import type { KubeObject } from '../kube/objects.ts';
 
 /** An object and where it came from: `file` and 1-based `line` (and `item` in a List) for manifests, none for an API server. */
@@ -25,6 +26,8 @@ export interface ClusterFacts {
   /** `namespace/name` -> may it get/list/watch/create/update/delete ConfigMaps in its namespace? */
   serviceAccountRights?: Map<string, boolean | undefined>;
   webhookConfigurations?: { mutating: KubeObject[]; validating: KubeObject[] };
+  /** Who RBAC lets impersonate ServiceAccounts with a pod-bound token's extras (undefined: RBAC not read). */
+  podExtraImpersonators?: PodExtraImpersonator[];
   /** Every Flink workload kind and the HA ConfigMaps could be listed in full, so absence is a fact. */
   workloadsComplete: boolean;
 }

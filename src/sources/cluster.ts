@@ -9,7 +9,7 @@ import { classify, isRecord, podSpecOf, serviceAccountOf } from '../flink/worklo
 import { configMapRightsReviews } from '../kube/configmap-rights.ts';
 import { ClusterError, apiOutcome, asClusterError, loadKubeConfig, mapLimit, withTimeout as timed } from '../kube/api-client.ts';
 import { subjectAccessReviewer, type Reviewer } from '../kube/access-review.ts';
-import { rbacGrantsConfigMapRights } from '../kube/rbac-rights.ts';
+import { podExtraImpersonators, rbacGrantsConfigMapRights, type PodExtraImpersonator } from '../kube/rbac-rights.ts';
 import type { Snapshot } from '../snapshot/snapshot.ts';
 
 export { ClusterError, loadKubeConfig };
@@ -168,8 +168,10 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   // RBAC itself, four LISTs: what it grants needs no review (only what it does not grant is asked, as another
   // authorizer may still allow it). Without the right to list it, every ServiceAccount is asked as before.
   const rbacRead = options.rightsCheck === false ? Promise.resolve(undefined) : readRbac();
+  let impersonators: PodExtraImpersonator[] | undefined;
   const earlyRights = Promise.all([serviceAccountsListed, rbacRead]).then(([list, rbac]) => {
-    grantedByRbac = rbac;
+    grantedByRbac = rbac?.granted;
+    impersonators = rbac?.impersonators;
     return serviceAccountRights((list ?? []).filter((sa) => sa.metadata?.name === options.config.haServiceAccount).map((sa) => `${sa.metadata?.namespace}/${sa.metadata?.name}`));
   });
   earlyRights.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
@@ -236,6 +238,7 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
         serviceAccounts: serviceAccountList ? new Set(serviceAccountList.map((s) => `${s.metadata?.namespace}/${s.metadata?.name}`)) : undefined,
         serviceAccountRights: rights,
         webhookConfigurations: mutating && validating ? { mutating, validating } : undefined,
+        podExtraImpersonators: impersonators,
         workloadsComplete: workloadLists.every((l) => l !== undefined) && lists.at(-1) !== undefined,
       },
     },
@@ -268,7 +271,7 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   });
   }
 
-  async function readRbac(): Promise<((namespace: string, serviceAccount: string) => boolean) | undefined> {
+  async function readRbac(): Promise<{ granted: (namespace: string, serviceAccount: string) => boolean; impersonators: PodExtraImpersonator[] } | undefined> {
     // Raw JSON pages (the custom-objects path serves any API group): no typed model to build for objects only read here.
     const rbac = (kind: string, plural: string, namespaced: boolean) =>
       listAll({
@@ -279,7 +282,8 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
       rbac('Role', 'roles', true), rbac('RoleBinding', 'rolebindings', true), rbac('ClusterRole', 'clusterroles', false), rbac('ClusterRoleBinding', 'clusterrolebindings', false),
     ]);
     if (!roles || !roleBindings || !clusterRoles || !clusterRoleBindings) return undefined;
-    return rbacGrantsConfigMapRights({ roles, roleBindings, clusterRoles, clusterRoleBindings });
+    const rbacObjects = { roles, roleBindings, clusterRoles, clusterRoleBindings };
+    return { granted: rbacGrantsConfigMapRights(rbacObjects), impersonators: podExtraImpersonators(rbacObjects) };
   }
 
   async function readNamespaces(): Promise<KubeObject[] | undefined> {

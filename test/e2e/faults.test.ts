@@ -66,9 +66,11 @@ describe('faults: the webhook down or restarting', () => {
       await e2e.plane.kubectlOk(['create', 'namespace', 'no-flink-here']);
       const plain = await e2e.plane.kubectl(['delete', 'namespace', 'no-flink-here', '--wait=false']);
       assert.equal(plain.code, 0, plain.stderr);
-      // Flink's own cleanup (an owner's DELETE, pod-bound token) never waits on the webhook.
+      // Flink's own cleanup (an owner's DELETE) is decided too since issue 19: only the webhook can check that the
+      // pod its token names is real (impersonated user extras name made-up ones), so it fails closed with the rest.
       const cleanup = await kubectl(['delete', 'configmap', 'demo-00000000000000000000000000000001-config-map'], FLINK);
-      assert.equal(cleanup.code, 0, cleanup.stderr);
+      assert.notEqual(cleanup.code, 0, 'an owner\'s DELETE fails closed while the webhook is down');
+      assert.match(cleanup.stderr, /failed calling webhook "ha-configmaps\.flink-ha\.io"/, cleanup.stderr);
       // The webhook's own namespace is excluded, so uninstalling never waits on the webhook it removes.
       const own = await e2e.plane.kubectl(['delete', 'namespace', 'flink-ha-webhook', '--wait=false']);
       assert.equal(own.code, 0, own.stderr);

@@ -51,6 +51,8 @@ const ROUTES: Record<string, Route> = {
     deployment('flink-jobmanager', { app: 'flink', component: 'jobmanager' }, ['jobmanager', '$(POD_IP)'], 'flink-config'),
     deployment('flink-taskmanager', { app: 'flink', component: 'taskmanager' }, ['taskmanager'], 'flink-config'),
     deployment('nginx', { app: 'web' }, [], undefined, 'nginx:1.27'),
+    // The operator's type label on a JobManager no FlinkDeployment owns: a mark, not a proof; listed as a cluster.
+    deployment('rogue', { app: 'rogue', component: 'jobmanager', type: 'flink-standalone-kubernetes' }, ['jobmanager', '-Dkubernetes.cluster-id=orders']),
   ]),
   'GET /apis/batch/v1/namespaces/flink-jobs/jobs': () => list([
     { ...deployment('wordcount-jobmanager', { app: 'wordcount', component: 'jobmanager' }, ['standalone-job', '--job-classname', 'WordCount']), kind: 'Job' },
@@ -122,12 +124,13 @@ describe('apiClusterView against a fake API server', () => {
     { name: 'a ServiceAccount allowed every ConfigMap verb', ask: () => view.serviceAccountCanManageConfigMaps('flink-jobs', 'flink'), want: true },
     { name: 'one verb missing (delete) is a no', ask: () => view.serviceAccountCanManageConfigMaps('flink-jobs', 'weak'), want: false },
     {
-      name: 'cluster-ids: FlinkDeployments, native and standalone JobManagers (config file, app label); operator-owned ones and TaskManagers not again',
+      name: 'cluster-ids: FlinkDeployments, native and standalone JobManagers (config file, app label), one with an unproven operator mark; operator-owned ones and TaskManagers not again',
       ask: () => view.flinkClusterIds('flink-jobs'),
       want: [
         { clusterId: 'orders', owner: 'FlinkDeployment/orders' },
         { clusterId: 'native-a', owner: 'Deployment/native-a' },
         { clusterId: 'shared-session', owner: 'Deployment/flink-jobmanager' },
+        { clusterId: 'orders', owner: 'Deployment/rogue' },
         { clusterId: 'wordcount', owner: 'Job/wordcount-jobmanager' },
       ],
     },

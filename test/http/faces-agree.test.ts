@@ -53,6 +53,8 @@ describe('dry-run, audit and the webhook agree on every fixture folder', () => {
         namespaceHoldsHaState: (ns) => view!.namespaceHoldsHaState(ns),
         configMap: (ns, n) => view!.configMap!(ns, n),
         flinkDeployment: (ns, n) => view!.flinkDeployment!(ns, n),
+        haConfigMapsOf: (ns, id) => view!.haConfigMapsOf!(ns, id),
+        boundPod: (ns, n) => view!.boundPod!(ns, n),
       },
       decide: async (request, ctx, phase) => {
         const d = await decide(request, ctx, phase);

@@ -6,7 +6,7 @@ import jsonPatch from 'fast-json-patch';
 import type { ClusterView } from '../../src/policy/types.ts';
 import { type Json, admissionResponseOf, postRaw, sampleReview, startTestServer, type TestServer } from './helpers.ts';
 
-type Question = Exclude<keyof ClusterView, 'configMap' | 'knownFlinkClusterIds' | 'flinkDeployment' | 'haConfigMapsOf'>;
+type Question = Exclude<keyof ClusterView, 'configMap' | 'knownFlinkClusterIds' | 'flinkDeployment' | 'haConfigMapsOf' | 'boundPod'>;
 type Answers = { [K in Question]?: Awaited<ReturnType<ClusterView[K]>> };
 
 /** A ClusterView whose answers each case sets; anything unset is "could not check". */
@@ -17,8 +17,12 @@ function fakeCluster(answers: { current: Answers }): ClusterView {
     serviceAccountCanManageConfigMaps: () => Promise.resolve(answers.current.serviceAccountCanManageConfigMaps),
     flinkClusterIds: () => Promise.resolve(answers.current.flinkClusterIds),
     namespaceHoldsHaState: () => Promise.resolve(answers.current.namespaceHoldsHaState),
+    // The one Pod that exists: the JobManager the ha-configmap-delete-by-flink review's token is bound to.
+    boundPod: (ns, name) => Promise.resolve(ns === FLINK_POD.namespace && name === FLINK_POD.name ? { uid: FLINK_POD.uid, serviceAccountName: 'flink' } : null),
   };
 }
+
+const FLINK_POD = { namespace: 'flink-jobs', name: 'flink-jobmanager-7d9c8f6b5-x2x7q', uid: '8e3c0b7a-2b7f-4c9a-8e1d-3f6b2a9c4e70' };
 
 const flinkConfigMap = (conf: string): Json => {
   const r = sampleReview('pod-create');
@@ -122,6 +126,11 @@ const CASES: Case[] = [
   {
     rule: 'protect-ha-configmap', name: "the cluster's own ServiceAccount may delete it", path: '/validate', review: sampleReview('ha-configmap-delete-by-flink'),
     allowed: true, says: 'none',
+  },
+  {
+    rule: 'protect-ha-configmap', name: 'the same DELETE with impersonated extras naming a made-up pod is denied', path: '/validate',
+    review: edit('ha-configmap-delete-by-flink', (r) => { r.userInfo.extra['authentication.kubernetes.io/pod-name'] = ['made-up-pod']; }),
+    allowed: false, says: 'denial',
   },
   {
     rule: 'no-owner-reference', name: 'an ownerReference on an HA ConfigMap is denied', path: '/validate',

@@ -8,7 +8,7 @@ import { defaultConfig } from '../../src/config/load.ts';
 import type { WebhookConfig } from '../../src/config/types.ts';
 import type { KubeObject } from '../../src/kube/objects.ts';
 import { decide } from '../../src/policy/decide.ts';
-import type { ClusterView, Decision, Operation, Phase, Requester } from '../../src/policy/types.ts';
+import type { BoundPod, ClusterView, Decision, Operation, Phase, Requester } from '../../src/policy/types.ts';
 
 const fixturesDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures');
 
@@ -47,10 +47,16 @@ export interface FakeCluster extends ClusterView {
   configMaps: Map<string, KubeObject | null>;
   /** `ns/clusterId` -> its HA ConfigMaps; a namespace the fake knows with no entry holds none. */
   haConfigMaps: Map<string, KubeObject[]>;
+  /** `ns/pod` -> the Pods that exist (an entry set to undefined: could not check); no entry: no such Pod. */
+  pods: Map<string, BoundPod | null | undefined>;
+  flinkDeployments: Map<string, KubeObject | null>;
 }
 
+/** The uid podBound() tokens carry, and the Pods of the fake cluster have. */
+export const POD_UID = '0c7c2b36-1111-4a4a-9c9c-000000000001';
+
 /** A cluster that knows what the test tells it; anything else is "could not check" (undefined). */
-export function fakeCluster(init: Partial<Pick<FakeCluster, 'serviceAccounts' | 'rights' | 'clusterIds' | 'haNamespaces' | 'namespaces' | 'configMaps' | 'haConfigMaps'>> = {}): FakeCluster {
+export function fakeCluster(init: Partial<Pick<FakeCluster, 'serviceAccounts' | 'rights' | 'clusterIds' | 'haNamespaces' | 'namespaces' | 'configMaps' | 'haConfigMaps' | 'pods' | 'flinkDeployments'>> = {}): FakeCluster {
   const c: FakeCluster = {
     serviceAccounts: init.serviceAccounts ?? new Set(['default/flink']),
     rights: init.rights ?? new Map([['default/flink', true]]),
@@ -59,6 +65,12 @@ export function fakeCluster(init: Partial<Pick<FakeCluster, 'serviceAccounts' | 
     namespaces: init.namespaces ?? new Map([['default', { labels: {}, annotations: {} }]]),
     configMaps: init.configMaps ?? new Map(),
     haConfigMaps: init.haConfigMaps ?? new Map(),
+    // The Pods FLINK_SA's and OPERATOR_SA's tokens are bound to, as they run.
+    pods: init.pods ?? new Map([
+      ['default/orders-etl-jobmanager-0', { uid: POD_UID, serviceAccountName: 'flink' }],
+      ['flink-operator/flink-kubernetes-operator-5d8f', { uid: POD_UID, serviceAccountName: 'flink-operator' }],
+    ]),
+    flinkDeployments: init.flinkDeployments ?? new Map(),
     namespaceMeta: (ns) => Promise.resolve(c.namespaces.get(ns)),
     serviceAccountExists: (ns, name) => Promise.resolve(c.namespaces.has(ns) ? c.serviceAccounts.has(`${ns}/${name}`) : undefined),
     serviceAccountCanManageConfigMaps: (ns, name) => Promise.resolve(c.rights.get(`${ns}/${name}`) ?? (c.namespaces.has(ns) ? false : undefined)),
@@ -66,6 +78,8 @@ export function fakeCluster(init: Partial<Pick<FakeCluster, 'serviceAccounts' | 
     namespaceHoldsHaState: (ns) => Promise.resolve(c.namespaces.has(ns) ? c.haNamespaces.has(ns) : undefined),
     configMap: (ns, name) => Promise.resolve(c.configMaps.has(`${ns}/${name}`) ? c.configMaps.get(`${ns}/${name}`) : undefined),
     haConfigMapsOf: (ns, id) => Promise.resolve(c.haConfigMaps.get(`${ns}/${id}`) ?? (c.namespaces.has(ns) ? [] : undefined)),
+    boundPod: (ns, name) => Promise.resolve(c.pods.has(`${ns}/${name}`) ? c.pods.get(`${ns}/${name}`) : null),
+    flinkDeployment: (ns, name) => Promise.resolve(c.flinkDeployments.has(`${ns}/${name}`) ? c.flinkDeployments.get(`${ns}/${name}`) : undefined),
   };
   return c;
 }
@@ -76,7 +90,7 @@ export const TEMPLATE_CONFIG = (overrides: Record<string, unknown> = {}): Webhoo
 export const PERSON: Requester = { username: 'alice@example.com', groups: ['developers', 'system:authenticated'] };
 export const ADMIN: Requester = { username: 'kubernetes-admin', groups: ['system:masters', 'system:authenticated'] };
 /** A pod's own token: the API server adds the pod it is bound to (what proves an owner ServiceAccount). */
-export const podBound = (pod: string) => ({ 'authentication.kubernetes.io/pod-name': [pod], 'authentication.kubernetes.io/pod-uid': ['0c7c2b36-1111-4a4a-9c9c-000000000001'] });
+export const podBound = (pod: string, uid = POD_UID) => ({ 'authentication.kubernetes.io/pod-name': [pod], 'authentication.kubernetes.io/pod-uid': [uid] });
 export const FLINK_SA: Requester = { username: 'system:serviceaccount:default:flink', groups: ['system:serviceaccounts', 'system:serviceaccounts:default'], extra: podBound('orders-etl-jobmanager-0') };
 export const OPERATOR_SA: Requester = { username: 'system:serviceaccount:flink-operator:flink-operator', groups: ['system:serviceaccounts'], extra: podBound('flink-kubernetes-operator-5d8f') };
 /** The Flink ServiceAccount's name with no pod behind it: `kubectl --as=...` or a token from `kubectl create token flink`. */

@@ -62,8 +62,8 @@ request.operation == 'DELETE' ||
 {{- end }}
 
 {{/*
-ha-configmaps.flink-ha.io, condition not-an-owner-write: owners' writes without an ownerReference and owners'
-deletions skip the webhook. An operator entry `name` matches in any namespace, `namespace:name` exactly.
+ha-configmaps.flink-ha.io, condition not-an-owner-write: owners' writes without an ownerReference skip the webhook;
+every DELETE is decided (CEL cannot check that the pod a token names exists). An operator entry `name` matches in any namespace, `namespace:name` exactly.
 */}}
 {{- define "flink-ha-webhook.ownerCondition" -}}
 {{- $owners := list (printf "request.userInfo.username == 'system:serviceaccount:' + request.namespace + %s" (include "flink-ha-webhook.cel" (printf ":%s" .haServiceAccount))) }}
@@ -75,7 +75,8 @@ deletions skip the webhook. An operator entry `name` matches in any namespace, `
 {{- $owners = append $owners (printf "request.userInfo.username.matches(%s)" (include "flink-ha-webhook.cel" (printf "^system:serviceaccount:[a-z0-9]([-a-z0-9]*[a-z0-9])?:%s$" (replace "." "[.]" .)))) }}
 {{- end }}
 {{- end -}}
-(request.operation != 'DELETE' && has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) > 0) ||
+request.operation == 'DELETE' ||
+(has(object.metadata.ownerReferences) && size(object.metadata.ownerReferences) > 0) ||
 !(({{ join " ||\n   " $owners }}){{ if .requirePodBoundToken }} &&
   has(request.userInfo.extra) && 'authentication.kubernetes.io/pod-name' in request.userInfo.extra{{ end }})
 {{- end }}

@@ -9,6 +9,7 @@ import { orphanedHaState } from './orphaned-ha-state.ts';
 import { standbyWithoutHaState } from './standby-without-ha-state.ts';
 import { serviceAccountRights } from './service-account-rights.ts';
 import { webhookCoverage } from './webhook-coverage.ts';
+import { podExtraImpersonatorsCheck } from './pod-extra-impersonators.ts';
 
 export function runClusterChecks(inv: Inventory, config: WebhookConfig): AuditFinding[] {
   return [
@@ -18,5 +19,6 @@ export function runClusterChecks(inv: Inventory, config: WebhookConfig): AuditFi
     ...standbyWithoutHaState(inv),
     ...serviceAccountRights(inv),
     ...webhookCoverage(inv, config),
+    ...podExtraImpersonatorsCheck(inv),
   ];
 }

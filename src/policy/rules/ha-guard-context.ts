@@ -3,7 +3,7 @@
 // no-owner-reference, no-ha-data-strip), which each answer for their part of the changes.
 import { haConfigMapClusterId } from '../../flink/ha-configmap.ts';
 import { ownedChanges, type OwnedChange } from '../ha-owned-fields.ts';
-import { describeRequester, ownershipOf, type Ownership } from '../requester.ts';
+import { describeRequester, proveOwnership, type Ownership } from '../requester.ts';
 import type { Target } from '../target.ts';
 
 export interface HaGuardContext {
@@ -15,23 +15,25 @@ export interface HaGuardContext {
   changes: OwnedChange[];
 }
 
-const cache = new WeakMap<Target, HaGuardContext>();
+const cache = new WeakMap<Target, Promise<HaGuardContext>>();
 
-export function haGuardContext(t: Target): HaGuardContext | undefined {
+/** The context of an HA ConfigMap review (undefined for anything else); ownership is proven once (requester.ts). */
+export async function haGuardContext(t: Target): Promise<HaGuardContext | undefined> {
   if (t.classified.shape !== 'ha-configmap') return undefined;
   let ctx = cache.get(t);
-  if (!ctx) {
-    const obj = t.old ?? t.draft;
-    const name = typeof obj?.metadata?.name === 'string' ? obj.metadata.name : '';
-    ctx = {
-      subject: `HA ConfigMap ${t.namespace}/${name} (cluster ${haConfigMapClusterId(obj) ?? clusterFromName(name) ?? '?'})`,
-      who: describeRequester(t.request.requester),
-      ownership: ownershipOf(t.request.requester, t.namespace, t.config),
-      changes: t.request.operation === 'DELETE' ? [] : ownedChanges(t.old, t.draft, t.config),
-    };
-    cache.set(t, ctx);
-  }
+  if (!ctx) cache.set(t, (ctx = buildContext(t)));
   return ctx;
+}
+
+async function buildContext(t: Target): Promise<HaGuardContext> {
+  const obj = t.old ?? t.draft;
+  const name = typeof obj?.metadata?.name === 'string' ? obj.metadata.name : '';
+  return {
+    subject: `HA ConfigMap ${t.namespace}/${name} (cluster ${haConfigMapClusterId(obj) ?? clusterFromName(name) ?? '?'})`,
+    who: describeRequester(t.request.requester),
+    ownership: await proveOwnership(t),
+    changes: t.request.operation === 'DELETE' ? [] : ownedChanges(t.old, t.draft, t.config),
+  };
 }
 
 /** `a, b, c and 2 more` of the changed paths. */

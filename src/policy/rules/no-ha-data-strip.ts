@@ -10,8 +10,8 @@ export const noHaDataStrip: Rule = {
   title: 'HA data is written only by its owners',
   help: 'Do not apply, edit, plant or recreate HA ConfigMaps; keep them out of git, Helm charts and Argo CD/Flux syncs. A non-owner may change only the labels and annotations listed in nonOwnerMetadata.',
   why: 'A stale `kubectl apply`, a CD sync or a hand edit that removes, rewrites or adds checkpoint pointers, job graphs, leader data or labels tools select on (or freezes or bloats the ConfigMap) makes Flink recover from the wrong checkpoint, or not at all; a ConfigMap planted under a future HA name breaks the cluster that comes to use it.',
-  validate: (t) => {
-    const ctx = haGuardContext(t);
+  validate: async (t) => {
+    const ctx = await haGuardContext(t);
     if (!ctx || t.request.operation === 'DELETE') return [];
     const creating = t.request.operation === 'CREATE';
     const mine = ctx.changes.filter((c) => c.rule === 'no-ha-data-strip');

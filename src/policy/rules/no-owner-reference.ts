@@ -11,8 +11,8 @@ export const noOwnerReference: Rule = {
   title: 'HA ConfigMaps carry no ownerReference',
   help: 'Remove the ownerReference: the garbage collector deletes the HA ConfigMap (and the checkpoint pointers) with its owner.',
   why: 'With an ownerReference the garbage collector deletes the HA ConfigMap together with its owner, and the cluster cannot recover its jobs.',
-  validate: (t) => {
-    const ctx = haGuardContext(t);
+  validate: async (t) => {
+    const ctx = await haGuardContext(t);
     if (!ctx || t.request.operation === 'DELETE') return [];
     const before = new Set(ownerReferencesOf(t.old).map((r) => JSON.stringify(r)));
     const added = ownerReferencesOf(t.draft).filter((r) => !before.has(JSON.stringify(r)));

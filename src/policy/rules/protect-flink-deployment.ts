@@ -5,7 +5,7 @@
 import { stringMap } from '../../flink/ha-configmap.ts';
 import { isRecord } from '../../flink/workload.ts';
 import type { KubeObject } from '../../kube/objects.ts';
-import { describeRequester, isOwner, mayRelease } from '../requester.ts';
+import { describeRequester, mayRelease, proveOwnership } from '../requester.ts';
 import { finding, type Rule, type Target } from '../target.ts';
 import type { Finding } from '../types.ts';
 
@@ -22,9 +22,9 @@ export const protectFlinkDeployment: Rule = {
     const op = t.request.operation;
     if (op === 'DELETE') return judgeDelete(t);
     // Created already released, a CR named after another cluster's cluster-id could be deleted at will later.
-    if (op === 'CREATE') return [markChange(t)].filter((f): f is Finding => f !== undefined);
+    if (op === 'CREATE') return [await markChange(t)].filter((f): f is Finding => f !== undefined);
     if (op !== 'UPDATE') return [];
-    const mark = markChange(t);
+    const mark = await markChange(t);
     if (mark?.action === 'denied') return [mark];
     const transition = await judgeTransition(t);
     return mark ? [mark, ...transition] : transition;
@@ -58,13 +58,13 @@ function kindName(t: Target): string {
 }
 
 /** Setting, changing or removing the release mark is decided as on HA ConfigMaps: owners or cluster admins. */
-function markChange(t: Target): Finding | undefined {
+async function markChange(t: Target): Promise<Finding | undefined> {
   const key = t.config.releaseAnnotation;
   const before = stringMap(t.old?.metadata?.annotations)[key];
   const after = stringMap(t.draft?.metadata?.annotations)[key];
   if (before === after) return undefined;
   const change = before === undefined ? `set ${key}=${after}` : after === undefined ? `removed ${key}` : `changed ${key} to ${after}`;
-  if (mayRelease(t.request.requester, t.namespace, t.config)) {
+  if (await mayRelease(t.request.requester, t.namespace, t.config, t.cluster)) {
     return finding('protect-flink-deployment', 'passed', `${describeRequester(t.request.requester)} ${change} on ${kindName(t)}`);
   }
   return finding('protect-flink-deployment', 'denied',
@@ -76,7 +76,7 @@ async function judgeDelete(t: Target): Promise<Finding[]> {
   const subject = kindName(t);
   const released = releaseOf(t.old, t);
   if (released) return [finding('protect-flink-deployment', 'passed', `${subject} was released (${t.config.releaseAnnotation}=${released}); deletion allowed`)];
-  if (isOwner(t.request.requester, t.namespace, t.config)) {
+  if ((await proveOwnership(t)).owner) {
     return [finding('protect-flink-deployment', 'passed', `${describeRequester(t.request.requester)} owns the HA state of namespace ${t.namespace} and may delete ${subject}`)];
   }
   if (t.request.requester.username === NAMESPACE_CONTROLLER) {

@@ -16,7 +16,7 @@ export const protectNamespace: Rule = {
     const ns = typeof t.old?.metadata?.name === 'string' ? t.old.metadata.name : t.namespace;
     const released = stringMap(t.old?.metadata?.annotations)[t.config.releaseAnnotation];
     const label = t.config.haStateNamespaceLabel;
-    const release = releaseChange(t, ns);
+    const release = await releaseChange(t, ns);
     if (t.request.operation === 'CREATE') return release ? [release] : [];
     if (t.request.operation === 'UPDATE') {
       const unlabel = await unlabelling(t, ns, released, label);
@@ -42,14 +42,14 @@ export const protectNamespace: Rule = {
  * every HA ConfigMap in it (the namespace controller may then delete them), so only mayRelease may, whether or not
  * the namespace holds HA state yet (Flink may write some the next moment). Undefined when the write leaves it be.
  */
-function releaseChange(t: Target, ns: string): Finding | undefined {
+async function releaseChange(t: Target, ns: string): Promise<Finding | undefined> {
   const key = t.config.releaseAnnotation;
   const before = t.request.operation === 'CREATE' ? undefined : stringMap(t.old?.metadata?.annotations)[key];
   const after = stringMap(t.draft?.metadata?.annotations)[key];
   if (before === after) return undefined;
   const what = before === undefined ? `sets ${key}=${String(after)} on` : after === undefined ? `removes ${key} from` : `changes ${key} on`;
   const who = describeRequester(t.request.requester);
-  if (mayRelease(t.request.requester, ns, t.config)) return finding('protect-namespace', 'passed', `${who} ${what} namespace ${ns} (an owner of its HA state or a cluster admin)`);
+  if (await mayRelease(t.request.requester, ns, t.config, t.cluster)) return finding('protect-namespace', 'passed', `${who} ${what} namespace ${ns} (an owner of its HA state or a cluster admin)`);
   return finding('protect-namespace', 'denied',
     `${who} may not set, change or remove ${key} on namespace ${ns}: a released namespace may be deleted with every HA ConfigMap in it`,
     `ask an owner of the namespace's HA state (its Flink or operator ServiceAccount), a configured allowedPrincipal or a cluster admin to set ${key}`);

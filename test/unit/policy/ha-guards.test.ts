@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { actionsOf, ADMIN, ARGOCD, ask, fakeCluster, FLINK_SA, FLINK_SA_IMPERSONATED, fixture, GC, OPERATOR_SA, PERSON, podBound, TEMPLATE_CONFIG, withField } from '../../support/policy.ts';
+import { actionsOf, ADMIN, ARGOCD, ask, fakeCluster, FLINK_SA, FLINK_SA_IMPERSONATED, fixture, GC, OPERATOR_SA, PERSON, POD_UID, podBound, TEMPLATE_CONFIG, withField } from '../../support/policy.ts';
 import type { Requester } from '../../../src/policy/types.ts';
 import type { KubeObject } from '../../../src/kube/objects.ts';
 
@@ -9,6 +9,44 @@ const checkpoints = () => fixture('flink/ha-configmaps.yaml', 'ConfigMap', 'orde
 const legacy = () => fixture('flink/ha-configmaps.yaml', 'ConfigMap', 'legacy-app-dispatcher-leader');
 const OTHER_NS_FLINK: Requester = { username: 'system:serviceaccount:other:flink' };
 const BREAK_GLASS: Requester = { username: 'bob', groups: ['flink-admins'] };
+
+describe('protect-ha-configmap: a pod-bound token counts only for a real Pod of that ServiceAccount', () => {
+  // What `Impersonate-Extra-authentication.kubernetes.io%2fpod-name: made-up` sends, and what a real token carries.
+  const flinkWith = (extra: Record<string, string[]>): Requester => ({ ...FLINK_SA_IMPERSONATED, extra });
+  const OTHER_UID = '0c7c2b36-2222-4a4a-9c9c-000000000002';
+  const pods = () => new Map([
+    ['default/orders-etl-jobmanager-0', { uid: POD_UID, serviceAccountName: 'flink' }],
+    ['default/web-frontend-0', { uid: POD_UID, serviceAccountName: 'default' }],
+    ['flink-operator/flink-kubernetes-operator-5d8f', { uid: POD_UID, serviceAccountName: 'flink-operator' }],
+  ]);
+  const rows: Array<{ who: string; requester: Requester; pods?: Map<string, { uid: string; serviceAccountName: string } | null | undefined>; allowed: boolean; why?: RegExp }> = [
+    { who: 'Flink\'s token bound to its real JobManager Pod (owner)', requester: FLINK_SA, allowed: true },
+    { who: 'the operator\'s token bound to its real Pod (owner)', requester: OPERATOR_SA, allowed: true },
+    { who: 'impersonated extras naming a made-up pod', requester: flinkWith(podBound('made-up-pod')), allowed: false, why: /made-up-pod, which does not exist/ },
+    { who: 'impersonated extras naming a pod that is known not to exist', requester: flinkWith(podBound('gone-0')), pods: new Map([...pods(), ['default/gone-0', null]]), allowed: false, why: /does not exist/ },
+    { who: 'impersonated extras naming a real pod of another ServiceAccount', requester: flinkWith(podBound('web-frontend-0')), allowed: false, why: /runs as ServiceAccount default, not flink/ },
+    { who: 'impersonated extras naming Flink\'s real pod with another uid', requester: flinkWith(podBound('orders-etl-jobmanager-0', OTHER_UID)), allowed: false, why: /but that pod's uid is/ },
+    { who: 'impersonated extras naming Flink\'s real pod without a pod uid', requester: flinkWith({ 'authentication.kubernetes.io/pod-name': ['orders-etl-jobmanager-0'] }), allowed: false, why: /no pod uid/ },
+    { who: 'the operator\'s name with a made-up pod', requester: { ...OPERATOR_SA, extra: podBound('made-up-operator') }, allowed: false, why: /made-up-operator, which does not exist/ },
+    { who: 'Flink\'s real token when the Pod cannot be looked up (could not check: not an owner)', requester: FLINK_SA, pods: new Map([['default/orders-etl-jobmanager-0', undefined]]), allowed: false, why: /could not be looked up/ },
+  ];
+  for (const row of rows) {
+    it(`${row.allowed ? 'allows' : 'denies'} a DELETE by ${row.who}`, async () => {
+      const d = await ask({ oldObject: checkpoints(), requester: row.requester, cluster: fakeCluster({ pods: row.pods ?? pods() }), phase: 'validate' });
+      assert.equal(d.allowed, row.allowed, `allowed for ${row.who}: ${d.status?.message ?? ''}`);
+      assert.deepEqual(actionsOf(d, 'protect-ha-configmap'), [row.allowed ? 'passed' : 'denied'], 'the finding of protect-ha-configmap');
+      if (row.why) assert.match(d.status?.message ?? '', row.why, 'the denial says why the token proves nothing');
+    });
+  }
+
+  it('a made-up pod does not let anyone set the release mark either (mayRelease)', async () => {
+    const released = withField(checkpoints(), 'metadata.annotations', { 'flink-ha.io/release': 'made up' });
+    const forged = await ask({ object: released, oldObject: checkpoints(), requester: flinkWith(podBound('made-up-pod')), cluster: fakeCluster({ pods: pods() }), phase: 'validate' });
+    assert.deepEqual(actionsOf(forged, 'protect-ha-configmap'), ['denied'], 'the release mark set with forged extras');
+    const real = await ask({ object: released, oldObject: checkpoints(), requester: FLINK_SA, cluster: fakeCluster({ pods: pods() }), phase: 'validate' });
+    assert.equal(real.allowed, true, `the release mark set by Flink's real Pod: ${real.status?.message ?? ''}`);
+  });
+});
 
 describe('protect-ha-configmap: who may delete an HA ConfigMap', () => {
   const rows: Array<{ who: string; requester: Requester; cm: () => KubeObject; allowed: boolean }> = [
@@ -44,8 +82,10 @@ describe('protect-ha-configmap: who may delete an HA ConfigMap', () => {
 
   it('honours operatorServiceAccounts written namespace:name, and only in that namespace', async () => {
     const config = TEMPLATE_CONFIG({ operatorServiceAccounts: ['flink-system:operator'] });
-    assert.equal((await ask({ oldObject: leader(), requester: { username: 'system:serviceaccount:flink-system:operator', extra: podBound('op-1') }, config, phase: 'validate' })).allowed, true);
-    assert.equal((await ask({ oldObject: leader(), requester: { username: 'system:serviceaccount:team-a:operator', extra: podBound('op-1') }, config, phase: 'validate' })).allowed, false);
+    // Both ServiceAccounts run a real Pod op-1: only the namespace of the entry decides.
+    const cluster = fakeCluster({ pods: new Map([['flink-system/op-1', { uid: POD_UID, serviceAccountName: 'operator' }], ['team-a/op-1', { uid: POD_UID, serviceAccountName: 'operator' }]]) });
+    assert.equal((await ask({ oldObject: leader(), requester: { username: 'system:serviceaccount:flink-system:operator', extra: podBound('op-1') }, config, cluster, phase: 'validate' })).allowed, true, 'the operator entry flink-system:operator with its real Pod deletes');
+    assert.equal((await ask({ oldObject: leader(), requester: { username: 'system:serviceaccount:team-a:operator', extra: podBound('op-1') }, config, cluster, phase: 'validate' })).allowed, false, 'operator in team-a is not the entry flink-system:operator');
   });
 
   it('names why an impersonated owner is refused, and accepts it when requirePodBoundToken is off', async () => {
