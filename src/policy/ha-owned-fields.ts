@@ -5,6 +5,7 @@ import type { WebhookConfig } from '../config/types.ts';
 import { FLINK_HA_LABEL_KEYS, LEADER_ANNOTATION, stringMap, type HaMarkKeys } from '../flink/ha-configmap.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { RuleId } from './types.ts';
+import { releaseReason } from './release.ts';
 
 /** The webhook's own prefix: every `flink-ha.io/*` label and annotation is the webhook's to read. */
 const WEBHOOK_PREFIX = 'flink-ha.io/';
@@ -184,7 +185,7 @@ function ruleOf(path: string, config: WebhookConfig): RuleId {
 export function releaseMarkOf(obj: KubeObject | null | undefined, config: WebhookConfig): string | undefined {
   const annotations = stringMap(obj?.metadata?.annotations);
   const release = annotations[config.releaseAnnotation];
-  if (typeof release === 'string' && release !== '' && release !== 'false') return `${config.releaseAnnotation}=${release}`;
+  if (releaseReason(release) !== undefined) return `${config.releaseAnnotation}=${release}`;
   return stringMap(obj?.metadata?.labels)[config.exemptLabel] === 'true' ? `${config.exemptLabel}=true` : undefined;
 }
 

@@ -8,6 +8,7 @@ import type { KubeObject } from '../../kube/objects.ts';
 import { describeRequester, mayRelease, proveOwnership } from '../requester.ts';
 import { finding, type Rule, type Target } from '../target.ts';
 import type { Finding } from '../types.ts';
+import { releaseReason } from '../release.ts';
 
 const NAMESPACE_CONTROLLER = 'system:serviceaccount:kube-system:namespace-controller';
 const JOB_ID = /^[0-9a-f]{32}$/;
@@ -46,10 +47,9 @@ function isFrontDoorKind(t: Target): boolean {
 
 const isSessionJob = (t: Target): boolean => (t.old ?? t.draft)?.kind === 'FlinkSessionJob';
 
-/** The release annotation's value, when it releases (set, not empty, not "false"). */
+/** The release annotation's value, when it releases (see release.ts). */
 function releaseOf(obj: KubeObject | null, t: Target): string | undefined {
-  const v = stringMap(obj?.metadata?.annotations)[t.config.releaseAnnotation];
-  return typeof v === 'string' && v !== '' && v !== 'false' ? v : undefined;
+  return releaseReason(stringMap(obj?.metadata?.annotations)[t.config.releaseAnnotation]);
 }
 
 function kindName(t: Target): string {
@@ -81,7 +81,7 @@ async function judgeDelete(t: Target): Promise<Finding[]> {
   }
   if (t.request.requester.username === NAMESPACE_CONTROLLER) {
     const ns = stringMap((await t.cluster.namespaceMeta(t.namespace))?.annotations)[t.config.releaseAnnotation];
-    if (typeof ns === 'string' && ns !== '' && ns !== 'false') {
+    if (releaseReason(ns) !== undefined) {
       return [finding('protect-flink-deployment', 'passed', `namespace ${t.namespace} was released (${ns}); the namespace controller may delete ${subject}`)];
     }
   }

@@ -4,6 +4,7 @@ import { releaseMarkOf } from '../ha-owned-fields.ts';
 import { isClusterAdmin } from '../requester.ts';
 import { finding, type Rule, type Target } from '../target.ts';
 import { describeChanges, haGuardContext, notOwnerClause } from './ha-guard-context.ts';
+import { releaseReason } from '../release.ts';
 
 const GC = 'system:serviceaccount:kube-system:generic-garbage-collector';
 const NAMESPACE_CONTROLLER = 'system:serviceaccount:kube-system:namespace-controller';
@@ -39,5 +40,5 @@ export const protectHaConfigMap: Rule = {
 
 async function namespaceReleased(t: Target): Promise<boolean> {
   const released = (await t.cluster.namespaceMeta(t.namespace))?.annotations[t.config.releaseAnnotation];
-  return released !== undefined && released !== '' && released !== 'false';
+  return releaseReason(released) !== undefined;
 }

@@ -5,6 +5,7 @@ import { stringMap } from '../../flink/ha-configmap.ts';
 import { describeRequester, mayRelease } from '../requester.ts';
 import { finding, type Rule, type Target } from '../target.ts';
 import type { Finding } from '../types.ts';
+import { releaseReason } from '../release.ts';
 
 export const protectNamespace: Rule = {
   id: 'protect-namespace',
@@ -23,7 +24,7 @@ export const protectNamespace: Rule = {
       return [...(release ? [release] : []), ...unlabel];
     }
     if (t.request.operation !== 'DELETE') return [];
-    if (typeof released === 'string' && released !== '' && released !== 'false') {
+    if (releaseReason(released) !== undefined) {
       return [finding('protect-namespace', 'passed', `namespace ${ns} was released (${t.config.releaseAnnotation}=${released})`)];
     }
     const holds = await t.cluster.namespaceHoldsHaState(ns);
@@ -61,7 +62,7 @@ async function unlabelling(t: Target, ns: string, released: string | undefined, 
   // state is gone; anyone else removing it would make the next deletion unguarded while the webhook is down.
   const removed = label !== '' && stringMap(t.old?.metadata?.labels)[label] !== undefined && stringMap(t.draft?.metadata?.labels)[label] === undefined;
   if (!removed) return [];
-  if (typeof released === 'string' && released !== '' && released !== 'false') return [finding('protect-namespace', 'passed', `namespace ${ns} was released; its ${label} label may go`)];
+  if (releaseReason(released) !== undefined) return [finding('protect-namespace', 'passed', `namespace ${ns} was released; its ${label} label may go`)];
   const holds = await t.cluster.namespaceHoldsHaState(ns);
   if (holds === false) return [finding('protect-namespace', 'passed', `namespace ${ns} holds no HA ConfigMaps; its ${label} label may go`)];
   return [finding('protect-namespace', 'denied', `${holds ? 'namespace ' + ns + ' still holds Flink HA ConfigMaps' : `could not check whether namespace ${ns} holds HA ConfigMaps`}: the ${label} label keeps its deletion guarded even while the webhook is down`,

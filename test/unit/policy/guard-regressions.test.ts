@@ -15,12 +15,15 @@ const HA_STATE = 'flink-ha.io/ha-state';
 const withAnnotation = (cm: KubeObject, key: string, value: string) => withField(cm, 'metadata.annotations', { ...cm.metadata?.annotations, [key]: value });
 const withLabel = (cm: KubeObject, key: string, value: string) => withField(cm, 'metadata.labels', { ...cm.metadata?.labels, [key]: value });
 
-// ha-owned-fields.ts releaseMarkOf: only a non-empty release other than "false", or exempt exactly "true", releases.
+// ha-owned-fields.ts releaseMarkOf (release.ts releaseReason): only a release with a reason (not blank, not "false" in
+// any case), or exempt exactly "true", releases.
 describe('protect-ha-configmap: which marks release an HA ConfigMap for deletion', () => {
   const rows: Array<{ mark: string; cm: () => KubeObject; released: boolean }> = [
     { mark: `${RELEASE}: "cluster decommissioned, TICKET-42"`, cm: () => withAnnotation(leader(), RELEASE, 'cluster decommissioned, TICKET-42'), released: true },
     { mark: `${RELEASE}: "false" (someone undid a release)`, cm: () => withAnnotation(leader(), RELEASE, 'false'), released: false },
     { mark: `${RELEASE}: "" (an empty value)`, cm: () => withAnnotation(leader(), RELEASE, ''), released: false },
+    { mark: `${RELEASE}: "False" (any case)`, cm: () => withAnnotation(leader(), RELEASE, 'False'), released: false },
+    { mark: `${RELEASE}: "  " (blank: a release says why)`, cm: () => withAnnotation(leader(), RELEASE, '  '), released: false },
     { mark: `${EXEMPT}: "true"`, cm: () => withLabel(leader(), EXEMPT, 'true'), released: true },
     { mark: `${EXEMPT}: "false"`, cm: () => withLabel(leader(), EXEMPT, 'false'), released: false },
     { mark: `${EXEMPT}: "yes" (not the one value that exempts)`, cm: () => withLabel(leader(), EXEMPT, 'yes'), released: false },
