@@ -3,7 +3,7 @@
 // its deny rows and its allow rows.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { actionsOf, ADMIN, ARGOCD, ask, fakeCluster, fixture, FLINK_SA, FLINK_SA_IMPERSONATED, OPERATOR_SA, PERSON, podBound, TEMPLATE_CONFIG, withField } from '../../support/policy.ts';
+import { actionsOf, ADMIN, ARGOCD, ask, fakeCluster, fixture, FLINK_SA, FLINK_SA_IMPERSONATED, OPERATOR_SA, PERSON, POD_UID, podBound, TEMPLATE_CONFIG, withField } from '../../support/policy.ts';
 import { HA_STATE_NAME_SOURCE, takesHaStateName } from '../../../src/flink/ha-configmap.ts';
 import { judgeSnapshot } from '../../../src/snapshot/judge.ts';
 import type { Requester } from '../../../src/policy/types.ts';
@@ -120,8 +120,13 @@ describe('no-ha-data-strip: a ConfigMap planted under a name Flink\'s HA will us
 
 describe('protect-namespace: the release annotation on a namespace', () => {
   const ns = (annotations: Record<string, string> = {}): KubeObject => ({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'streaming', annotations } });
-  const withHa = fakeCluster({ namespaces: new Map([['streaming', { labels: {}, annotations: {} }]]), haNamespaces: new Set(['streaming']) });
-  const without = fakeCluster({ namespaces: new Map([['streaming', { labels: {}, annotations: {} }]]) });
+  // The Pods the owners' tokens are bound to, as they run (a pod-bound token proves an owner only for a real Pod).
+  const pods = new Map([
+    ['streaming/orders-jobmanager-0', { uid: POD_UID, serviceAccountName: 'flink' }],
+    ['flink-operator/flink-kubernetes-operator-5d8f', { uid: POD_UID, serviceAccountName: 'flink-operator' }],
+  ]);
+  const withHa = fakeCluster({ namespaces: new Map([['streaming', { labels: {}, annotations: {} }]]), haNamespaces: new Set(['streaming']), pods });
+  const without = fakeCluster({ namespaces: new Map([['streaming', { labels: {}, annotations: {} }]]), pods });
   const CD: Requester = { username: 'system:serviceaccount:cd:deployer', groups: ['system:serviceaccounts'] };
   const STREAMING_FLINK: Requester = { username: 'system:serviceaccount:streaming:flink', extra: podBound('orders-jobmanager-0') };
   const released = ns({ 'flink-ha.io/release': 'moved to streaming-v2' });
