@@ -16,7 +16,8 @@ export function flinkDeployment(namespace: string, name: string, opts: { replica
       image: 'flink:1.20',
       flinkVersion: 'v1_20',
       serviceAccount: opts.serviceAccount ?? 'flink',
-      flinkConfiguration: opts.config ?? { ...ha, 'high-availability.storageDir': `s3://flink-ha/${namespace}/${name}` },
+      // The checkpoint dir the operator's validator requires of a last-state job (the checkpoint-dir rule).
+      flinkConfiguration: opts.config ?? { ...ha, 'high-availability.storageDir': `s3://flink-ha/${namespace}/${name}`, 'execution.checkpointing.dir': `s3://flink-checkpoints/${namespace}/${name}` },
       jobManager: { replicas: opts.replicas ?? 2, resource: { memory: '2048m', cpu: 1 } },
       taskManager: { resource: { memory: '2048m', cpu: 1 } },
       job: { jarURI: 'local:///opt/flink/examples/streaming/StateMachineExample.jar', parallelism: 2, upgradeMode: 'last-state' },

@@ -225,6 +225,7 @@ const EXPECTED: string[] = [
   'cluster-id denied Deployment team-bi/analytics-blue',
   'cluster-id denied Deployment team-bi/analytics-green',
   // team-a: orders is compliant (passes only); scratch is exempt from every rule it breaks.
+  'checkpoint-dir exempt FlinkDeployment team-a/scratch',
   'ha-enabled exempt FlinkDeployment team-a/scratch',
   'ha-storage-dir exempt FlinkDeployment team-a/scratch',
   'standby-jobmanagers exempt FlinkDeployment team-a/scratch',

@@ -177,7 +177,7 @@ describe('the front door: FlinkDeployment and FlinkSessionJob deletes, through t
     ordersBefore = await stored(ORDERS);
   });
 
-  it('an admin releases it; the delete completes; the operator\'s cleanup by labels and its finalizer removal pass without the webhook', async () => {
+  it('an admin releases it; the delete completes; the operator\'s cleanup by labels passes the webhook (its Pod checked), its finalizer removal never reaches it', async () => {
     const released = await kubectl('admin', ['annotate', 'flinkdeployment', 'orders', `${RELEASE}=decommissioned, OPS-19`]);
     assert.equal(released.code, 0, released.stderr);
     const del = await kubectl('mallory', ['delete', 'flinkdeployment', 'orders', '--wait=false']);
@@ -185,11 +185,18 @@ describe('the front door: FlinkDeployment and FlinkSessionJob deletes, through t
     assert.ok((await get('flinkdeployment/orders')).metadata.deletionTimestamp, 'held by the operator\'s finalizer');
     const before = await webhookCallCounts(e2e.plane, 'any');
     // The operator's cleanup (FlinkUtils.deleteKubernetesHAMetadata: by the app/type labels), then its finalizer.
+    // Owners' DELETEs reach the webhook, which proves the token's Pod (requester.ts): one allowed call per ConfigMap.
+    const haCms = (await kubectl('admin', ['get', 'configmap', '-l', 'app=orders,type=flink-native-kubernetes', '-o', 'name'])).stdout.trim().split('\n').filter(Boolean);
+    assert.ok(haCms.length > 0, 'the operator has HA state to clean up');
     const cleanup = await kubectl('operator', ['delete', 'configmap', '-l', 'app=orders,type=flink-native-kubernetes']);
     assert.equal(cleanup.code, 0, cleanup.stderr);
+    const afterCleanup = Object.fromEntries(await webhookCallCounts(e2e.plane, 'any'));
+    const expected = Object.fromEntries(before);
+    expected['ha-configmaps.flink-ha.io'] = (expected['ha-configmaps.flink-ha.io'] ?? 0) + haCms.length;
+    assert.deepEqual(afterCleanup, expected, `one allowed call per HA ConfigMap (${haCms.join(', ')}) and no other webhook`);
     const fin = await kubectl('operator', ['patch', 'flinkdeployment', 'orders', '--type=json', '-p', '[{"op":"remove","path":"/metadata/finalizers"}]']);
     assert.equal(fin.code, 0, fin.stderr);
-    assert.deepEqual(Object.fromEntries(await webhookCallCounts(e2e.plane, 'any')), Object.fromEntries(before), 'the operator\'s writes called no webhook');
+    assert.deepEqual(Object.fromEntries(await webhookCallCounts(e2e.plane, 'any')), afterCleanup, 'the operator\'s finalizer removal called no webhook');
     assert.notEqual((await kubectl('admin', ['get', 'flinkdeployment', 'orders'])).code, 0, 'the FlinkDeployment is gone');
     assert.equal((await kubectl('admin', ['get', 'configmap', '-l', 'app=orders', '-o', 'name'])).stdout.trim(), '', 'and its HA state, deliberately');
   });
