@@ -29,11 +29,14 @@ export class ReplyBatch {
     this.flush();
   };
 
+  /** maxHoldMs: MAX_HOLD_MS in the server; a test that checks the holding itself sets one no preemption can reach. */
+  constructor(private readonly maxHoldMs = MAX_HOLD_MS) {}
+
   send(reply: Reply): void {
     const now = performance.now();
     if (this.pending.length === 0) this.oldest = now;
     this.pending.push(reply);
-    if (now - this.oldest >= MAX_HOLD_MS) {
+    if (now - this.oldest >= this.maxHoldMs) {
       this.flush(); // a turn this long has held its first answer long enough; what follows waits for the check phase
     } else if (!this.scheduled) {
       this.scheduled = true;

@@ -34,7 +34,8 @@ function fakeResponse(name: string, timeline: string[], opts: { throwOnEnd?: boo
 describe('ReplyBatch', () => {
   it('writes a turn\'s answers together once the turn ends, then runs their callbacks', async () => {
     const timeline: string[] = [];
-    const batch = new ReplyBatch();
+    // A hold no descheduling of this process can outlast (with MAX_HOLD_MS, a loaded CI machine flushed mid-turn).
+    const batch = new ReplyBatch(60_000);
     const a = fakeResponse('a', timeline);
     const b = fakeResponse('b', timeline);
     batch.send({ res: a.res, body: '{"a":1}', written: () => timeline.push('a written') });
