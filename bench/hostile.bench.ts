@@ -13,6 +13,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { defaultConfig } from '../src/config/load.ts';
+import { MAX_CONFIG_YAML_BYTES } from '../src/flink/config-carriers.ts';
 import { decide } from '../src/policy/decide.ts';
 import { OFFLINE_CLUSTER, type PolicyRequest } from '../src/policy/types.ts';
 import { ensureDevCertificates } from '../src/server/certs.ts';
@@ -24,23 +25,23 @@ const ROOT = join(import.meta.dirname, '..');
 const keys = (n: number, prefix = 'k') => `{${Array.from({ length: n }, (_, i) => `${prefix}${i}: v${i}`).join(', ')}}`;
 const HEAD = 'kubernetes.cluster-id: hostile\nhigh-availability.type: kubernetes\n';
 
-/** Config texts at the bounds (64 KiB, 1000 nodes from aliases) and past them (refused before expansion). */
+/** Config texts at the bounds (MAX_CONFIG_YAML_BYTES, 1000 nodes from aliases) and past them (refused before expansion). */
 const HOSTILE: Record<string, string> = {
-  'aliases at the cap (999 nodes from one alias) + 64 KiB of keys': `${HEAD}a: &a ${keys(998)}\nb: *a\n${fill(HEAD.length + 20_000)}`,
-  '64 KiB of plain keys': HEAD + fill(HEAD.length),
+  'aliases at the cap (999 nodes from one alias), filled to the size bound with keys': `${HEAD}a: &a ${keys(998)}\nb: *a\n${fill(HEAD.length + 20_000)}`,
+  'plain keys up to the size bound': HEAD + fill(HEAD.length),
   '4000-key maps aliased ten at a time (refused)': `${HEAD}a0: &a0 ${keys(4000)}\n${Array.from({ length: 9 }, (_, i) => `b${i}: {${Array.from({ length: 10 }, (_, j) => `x${j}: *a0`).join(', ')}}`).join('\n')}\n`,
-  'merge keys of a 4000-key map, 64 KiB (refused)': (() => {
+  'merge keys of a 4000-key map (refused)': (() => {
     let t = `${HEAD}a0: &a0 ${keys(4000)}\n`;
-    for (let i = 0; t.length < 63 * 1024; i++) t += `m${i}: {<<: *a0}\n`;
+    for (let i = 0; t.length < 63 * 1024; i++) t += `m${i}: {<<: *a0}\n`; // past the size bound: refused on size
     return t;
   })(),
   'a billion laughs (refused)': `${HEAD}${['a0: &a0 [x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 9 }, (_, i) => `a${i + 1}: &a${i + 1} [${Array(9).fill(`*a${i}`).join(', ')}]`)].join('\n')}\n`,
 };
 
-/** Plain `key: value` lines up to just under 64 KiB, counting `used` bytes already there. */
+/** Plain `key: value` lines up to just under the size bound, counting `used` bytes already there. */
 function fill(used: number): string {
   let t = '';
-  for (let i = 0; used + t.length < 63 * 1024; i++) t += `some.option.key${i}: value-${i}\n`;
+  for (let i = 0; used + t.length < MAX_CONFIG_YAML_BYTES - 1024; i++) t += `some.option.key${i}: value-${i}\n`;
   return t;
 }
 

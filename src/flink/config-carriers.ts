@@ -189,11 +189,12 @@ const CONFIG_PROBE = probeSchema(yaml.CORE_SCHEMA, { implicit: [TYPES.timestamp]
 export const MAX_CONFIG_ALIASED_NODES = 1000;
 
 /**
- * The largest config.yaml read. Every review that reads a config parses it once (js-yaml, ~20-40 MB/s of CPU):
- * 64 KiB is ~3 ms of CPU for a whole mutate review on our 2-vCPU machine (bench/hostile.bench.ts). A real Flink
- * config.yaml is a few KiB; Flink's shipped default, comments and all, is ~15 KiB.
+ * The largest config.yaml read. Every review that reads a config parses it once (js-yaml, ~20-40 MB/s of CPU), and
+ * a text with aliases or merge keys is probed before it is expanded: at 64 KiB the costliest text held the event loop
+ * for 12.7 ms (bench/hostile.bench.ts), past "a few ms". 32 KiB is twice Flink's shipped default config.yaml,
+ * comments and all (~15 KiB); a real one is a few KiB.
  */
-export const MAX_CONFIG_YAML_BYTES = 64 * 1024;
+export const MAX_CONFIG_YAML_BYTES = 32 * 1024;
 
 /** A config.yaml text as Flink reads it, its cost bounded before it is expanded (a ConfigMap is user input too). */
 function loadConfigYaml(text: string, where: string): unknown {

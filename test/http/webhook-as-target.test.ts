@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, it } from 'node:test';
 import { createCa, createClientCert, exportKey } from '../../src/server/certs.ts';
 import { decide as policyDecide } from '../../src/policy/decide.ts';
+import { MAX_CONFIG_YAML_BYTES } from '../../src/flink/config-carriers.ts';
 import { runCli } from '../support/cli.ts';
 import { admissionResponseOf, postRaw, sampleReview, startTestServer, type Json, type RawResponse, type TestServer } from './helpers.ts';
 
@@ -238,16 +239,16 @@ describe('client-certificate authentication (tls.clientCaFile)', () => {
   });
 });
 
-/** A Flink config.yaml of 4000-key maps aliased ten at a time: 3.4 MiB once expanded, from 40 KB of text. */
+/** A Flink config.yaml of 2000-key maps aliased ten at a time: 1.7 MiB once expanded, from 15 KB of text (within the size bound). */
 function bombConfigYaml(): string {
-  const lines = ['kubernetes.cluster-id: bomb', 'high-availability.type: kubernetes', `a0: &a0 {${Array.from({ length: 4000 }, (_, i) => `k${i}: 1`).join(', ')}}`];
+  const lines = ['kubernetes.cluster-id: bomb', 'high-availability.type: kubernetes', `a0: &a0 {${Array.from({ length: 2000 }, (_, i) => `k${i}: 1`).join(', ')}}`];
   for (let i = 1; i <= 9; i++) lines.push(`b${i}: {${Array.from({ length: 10 }, (_, j) => `x${j}: *a0`).join(', ')}}`);
   return `${lines.join('\n')}\n`;
 }
 
-/** The same with merge keys: js-yaml would copy 4000 keys per `<<` while parsing (2 s for 1000 of them). */
+/** The same with merge keys, 29 KB: js-yaml would copy 1500 keys per `<<` while parsing (most of a second for 1000 of them). */
 function mergeBombConfigYaml(): string {
-  const lines = ['kubernetes.cluster-id: merge', 'high-availability.type: kubernetes', `a0: &a0 {${Array.from({ length: 4000 }, (_, i) => `k${i}: 1`).join(', ')}}`];
+  const lines = ['kubernetes.cluster-id: merge', 'high-availability.type: kubernetes', `a0: &a0 {${Array.from({ length: 1500 }, (_, i) => `k${i}: 1`).join(', ')}}`];
   for (let i = 0; i < 1000; i++) lines.push(`m${i}: {<<: *a0}`);
   return `${lines.join('\n')}\n`;
 }
@@ -266,6 +267,7 @@ describe('a YAML alias bomb in a Flink config ConfigMap', () => {
 
   for (const [name, text] of [['aliases', bombConfigYaml()], ['merge keys', mergeBombConfigYaml()]] as const) {
     it(`(${name}) is answered with the reason by /mutate and /validate, and dry-run and audit say the same`, async () => {
+      assert.ok(text.length < MAX_CONFIG_YAML_BYTES, `the ${name} bomb (${text.length} bytes) is within the size bound, so it is refused for its aliases`);
       const cm = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flink-config', namespace: 'bombs' }, data: { 'config.yaml': text } };
       const review = (uid: string): Json => ({
         apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview',

@@ -52,7 +52,7 @@ describe('Flink config carriers', () => {
     const aliased = (n: number) => `high-availability.type: kubernetes\nbase: &b [${Array.from({ length: 100 }, (_, i) => i).join(', ')}]\n${Array.from({ length: n }, (_, i) => `copy${i}: *b`).join('\n')}\n`;
     const refuse = (text: string, says: RegExp) => assert.throws(() => configFileCarrier({ 'config.yaml': text }, 'config.yaml', 'flink-config').get('high-availability.type'), says);
     refuse(aliased(11), /ConfigMap flink-config, config\.yaml is refused: excessive aliasing: more than 1000 of its nodes come from aliases; expand the aliases/);
-    refuse(`high-availability.type: kubernetes\n# ${'x'.repeat(70 * 1024)}\n`, /config\.yaml is refused: 71 KiB, more than the 64 KiB the webhook reads/);
+    refuse(`high-availability.type: kubernetes\n# ${'x'.repeat(40 * 1024)}\n`, /config\.yaml is refused: 41 KiB, more than the 32 KiB the webhook reads/);
     assert.equal(configFileCarrier({ 'config.yaml': aliased(9) }, 'config.yaml', 'flink-config').get('copy8'), Array.from({ length: 100 }, (_, i) => i).join(';'));
     const merged = configFileCarrier({ 'config.yaml': 'ha: &ha {type: kubernetes}\nhigh-availability: {<<: *ha, storageDir: s3://b}\n' }, 'config.yaml', 'flink-config');
     assert.equal(merged.get('high-availability.type'), 'kubernetes', 'merge keys are merged, as before');
