@@ -44,12 +44,14 @@ function child(code: string, args: string[] = []): Promise<ChildFigures> {
 
 const FOLDER_AUDIT = `
 import { loadConfig } from './dist/config/load.js';
-import { auditManifests } from './dist/audit/run.js';
+import { auditManifestSnapshot } from './dist/audit/run.js';
+import { manifestSnapshot, readManifests } from './dist/sources/manifests.js';
 import { render } from './dist/report/index.js';
 const dir = process.argv.at(-1);
 const config = loadConfig({}).config;
 const t0 = performance.now();
-const report = await auditManifests({ inputs: [dir], config });
+const { snapshot, errors } = manifestSnapshot(readManifests([dir]), 'default');
+const report = await auditManifestSnapshot(snapshot, [dir], errors, config);
 const text = render('json', report, { failOn: 'deny', now: new Date(), toolVersion: 'bench' });
 const ms = performance.now() - t0;
 console.log(JSON.stringify({ ms, maxRssKb: process.resourceUsage().maxRSS, objects: report.objects, findings: report.findings.length, bytes: text.length }));
@@ -167,7 +169,7 @@ function otherConfigMap(ns: string, i: number): Record<string, unknown> {
 }
 
 /** One namespace of the live seed: 10 Flink workloads, 20 HA ConfigMaps (10 clusters), 80 other ConfigMaps. */
-function namespaceSeed(ns: string): Array<Record<string, unknown>> {
+export function namespaceSeed(ns: string): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
   for (let c = 0; c < 5; c++) out.push(flinkDeployment(ns, `fd-${c}`, c));
   for (let c = 0; c < 3; c++) out.push(standalone(ns, `sa-${c}-jobmanager`, `sa-${c}`, 'jobmanager'));
@@ -178,7 +180,7 @@ function namespaceSeed(ns: string): Array<Record<string, unknown>> {
   return out;
 }
 
-function writeFolder(dir: string): void {
+export function writeFolder(dir: string): void {
   // 100 files of 100 documents: FlinkDeployments, standalone JobManagers/TaskManagers, HA and other ConfigMaps.
   const perFile = 100;
   let n = 0;

@@ -1,13 +1,15 @@
-// Which objects of a cluster snapshot are Flink clusters, and what the whole-cluster checks need to know about them:
-// cluster-id, JobManager count, ServiceAccount, who owns them. Read-only and defensive: objects are untrusted data.
-import { clusterIdOf } from '../flink/cluster-id.ts';
-import { classify, isOperatorOwned, isRecord, jobManagerCountOf, mountedConfigMapName, serviceAccountOf } from '../flink/workload.ts';
+// Which objects of a snapshot are Flink clusters, and what the whole-cluster checks need to know about them:
+// cluster-id, JobManager count, ServiceAccount, who owns them. Read from the snapshot's index (its classification
+// and cluster-ids, src/snapshot/index.ts), never worked out again. Defensive: objects are untrusted data.
+import { isOperatorOwned, isRecord, jobManagerCountOf, serviceAccountOf } from '../flink/workload.ts';
 import type { KubeObject } from '../kube/objects.ts';
-import type { WebhookConfig } from '../config/types.ts';
+import type { IndexedObject, SnapshotIndex } from '../snapshot/index.ts';
+import type { SnapshotObject } from '../snapshot/snapshot.ts';
 
 export type FlinkRole = 'cluster' | 'jobmanager' | 'taskmanager' | 'session-job';
 
 export interface FlinkWorkload {
+  item: SnapshotObject;
   object: KubeObject;
   kind: string;
   namespace: string;
@@ -27,41 +29,26 @@ export interface FlinkWorkload {
 
 const CONTROLLER_KINDS = new Set(['ReplicaSet', 'Deployment', 'StatefulSet', 'Job', 'DaemonSet']);
 
-/** Looks up a ConfigMap by namespace and name (the Flink config a workload mounts). */
-export type ConfigMapLookup = (namespace: string, name: string) => KubeObject | undefined;
-
 /** What the whole-cluster checks need of a Flink object, from the same Flink facts the policy reads (src/flink/). */
-export function flinkWorkloadOf(obj: KubeObject, config: WebhookConfig, configMaps: ConfigMapLookup = () => undefined): FlinkWorkload | undefined {
-  const c = classify(obj, compiledPatterns(config));
+export function flinkWorkloadOf(o: IndexedObject, index: SnapshotIndex): FlinkWorkload | undefined {
+  const c = o.classified;
+  if (c.shape !== 'flinkdeployment' && c.shape !== 'flink-session-job' && c.shape !== 'workload') return undefined;
+  const obj = o.entry.object;
   const kind = obj.kind ?? '';
-  const namespace = obj.metadata?.namespace ?? 'default';
-  const name = obj.metadata?.name ?? '';
-  const base = { object: obj, kind, namespace, name, ownedByOperator: isOperatorOwned(obj), ownedByController: false };
+  const base = { item: o.entry, object: obj, kind, namespace: o.namespace, name: obj.metadata?.name ?? '', ownedByOperator: isOperatorOwned(obj), ownedByController: false, clusterId: index.clusterIdOf(o) };
   if (c.shape === 'flinkdeployment') {
     const spec = isRecord(obj.spec) ? obj.spec : {};
-    return { ...base, role: 'cluster', clusterId: clusterIdOf(obj, c), jobManagers: jobManagerCountOf(obj, c), serviceAccount: stringOr(spec.serviceAccount) };
+    return { ...base, role: 'cluster', jobManagers: jobManagerCountOf(obj, c), serviceAccount: stringOr(spec.serviceAccount) };
   }
-  if (c.shape === 'flink-session-job') return { ...base, role: 'session-job', clusterId: clusterIdOf(obj, c) };
-  if (c.shape !== 'workload') return undefined;
-  const mounted = mountedConfigMapName(c.podSpec, c.container);
+  if (c.shape === 'flink-session-job') return { ...base, role: 'session-job' };
   const owners: unknown = obj.metadata?.ownerReferences;
   return {
     ...base,
-    ownedByController: kind === 'Pod' && Array.isArray(owners) && owners.some((o) => isRecord(o) && typeof o.kind === 'string' && CONTROLLER_KINDS.has(o.kind)),
+    ownedByController: kind === 'Pod' && Array.isArray(owners) && owners.some((r) => isRecord(r) && typeof r.kind === 'string' && CONTROLLER_KINDS.has(r.kind)),
     role: c.role,
-    clusterId: clusterIdOf(obj, c, mounted ? configMaps(namespace, mounted) : undefined),
     jobManagers: jobManagerCountOf(obj, c),
     serviceAccount: serviceAccountOf(c.podSpec),
   };
-}
-
-const patternCache = new WeakMap<WebhookConfig, RegExp[]>();
-
-/** The config's image patterns, compiled once per config (an audit asks this of every listed object). */
-function compiledPatterns(config: WebhookConfig): RegExp[] {
-  let compiled = patternCache.get(config);
-  if (!compiled) patternCache.set(config, (compiled = config.imagePatterns.map((p) => new RegExp(p))));
-  return compiled;
 }
 
 function stringOr(v: unknown): string | undefined {

@@ -1,60 +1,38 @@
-// Everything an audit knows, in memory: the objects (from files or from a cluster listing), the Flink workloads and
-// HA ConfigMaps among them, and for live audits what else was listed (namespaces, ServiceAccounts, their ConfigMap
-// rights, the webhook configurations). Both the policy's ClusterView and the whole-cluster checks answer from it.
-import type { KubeObject } from '../kube/objects.ts';
-import type { WebhookConfig } from '../config/types.ts';
-import { haConfigMapClusterId } from '../flink/ha-configmap.ts';
+// What the whole-cluster checks read: the snapshot's index (src/snapshot/index.ts: every object, classified once,
+// with its cluster-id) seen as the Flink workloads and HA ConfigMaps among them, and for a live audit what else
+// was listed (namespaces, ServiceAccounts, their ConfigMap rights, the webhook configurations).
+import type { IndexedObject, SnapshotIndex } from '../snapshot/index.ts';
+import type { ClusterFacts, SnapshotObject } from '../snapshot/snapshot.ts';
 import { flinkWorkloadOf, type FlinkWorkload } from './flink-workloads.ts';
-import type { AuditItem } from './judge.ts';
 import type { AuditFinding } from './types.ts';
-import type { ClusterFacts } from '../snapshot/snapshot.ts';
 
 export interface HaConfigMapEntry {
-  item: AuditItem;
+  item: SnapshotObject;
   namespace: string;
   name: string;
   clusterId: string;
 }
 
-export type WorkloadEntry = FlinkWorkload & { item: AuditItem };
-
-/** What a live audit listed besides the objects (the snapshot's facts); absent for a folder audit. */
-export type ClusterExtras = ClusterFacts;
-
 export interface Inventory {
   live: boolean;
-  /** The Flink cluster each item belongs to (HA ConfigMaps and workloads), worked out once for every consumer. */
-  clusterIdOf: (item: AuditItem) => string | undefined;
-  /** The namespace of objects that name none (kubectl's current namespace). */
-  defaultNamespace: string;
-  items: AuditItem[];
-  workloads: WorkloadEntry[];
+  index: SnapshotIndex;
+  workloads: FlinkWorkload[];
   haConfigMaps: HaConfigMapEntry[];
-  extras: ClusterExtras;
+  /** What a live read listed besides the objects; a folder has none but "every workload kind was read". */
+  facts: ClusterFacts;
 }
 
-export function buildInventory(items: AuditItem[], config: WebhookConfig, extras?: ClusterExtras, defaultNamespace = 'default'): Inventory {
-  const configMaps = new Map<string, KubeObject>();
-  const haConfigMaps: HaConfigMapEntry[] = [];
-  for (const item of items) {
-    const obj = item.object;
-    if (obj.kind !== 'ConfigMap') continue;
-    const namespace = obj.metadata?.namespace ?? defaultNamespace;
-    const name = obj.metadata?.name ?? '';
-    configMaps.set(`${namespace}/${name}`, obj);
-    const clusterId = haConfigMapClusterId(obj);
-    if (clusterId !== undefined) haConfigMaps.push({ item, namespace, name, clusterId });
+export function buildInventory(index: SnapshotIndex): Inventory {
+  const workloads: FlinkWorkload[] = [];
+  for (const o of index.objects) {
+    const w = flinkWorkloadOf(o, index);
+    if (w) workloads.push(w);
   }
-  const workloads: WorkloadEntry[] = [];
-  for (const item of items) {
-    const namespaced = item.object.metadata?.namespace === undefined ? { ...item.object, metadata: { ...item.object.metadata, namespace: defaultNamespace } } : item.object;
-    const w = flinkWorkloadOf(namespaced, config, (ns, name) => configMaps.get(`${ns}/${name}`));
-    if (w) workloads.push({ ...w, item });
-  }
-  const clusterIds = new Map<AuditItem, string>();
-  for (const w of workloads) if (w.clusterId) clusterIds.set(w.item, w.clusterId);
-  for (const c of haConfigMaps) if (c.clusterId) clusterIds.set(c.item, c.clusterId);
-  return { live: extras !== undefined, clusterIdOf: (item) => clusterIds.get(item), defaultNamespace, items, workloads, haConfigMaps, extras: extras ?? { workloadsComplete: true } };
+  const haConfigMaps = index.haConfigMaps.map((o: IndexedObject): HaConfigMapEntry => ({
+    item: o.entry, namespace: o.namespace, name: o.entry.object.metadata?.name ?? '', clusterId: o.haClusterId ?? '',
+  }));
+  const facts = index.snapshot.facts;
+  return { live: facts !== undefined, index, workloads, haConfigMaps, facts: facts ?? { workloadsComplete: true } };
 }
 
 /**
@@ -62,23 +40,23 @@ export function buildInventory(items: AuditItem[], config: WebhookConfig, extras
  * pods that the operator did not derive (its Deployment has the FlinkDeployment's name as cluster-id: not a second
  * cluster).
  */
-export function clusterRoots(inv: Inventory): WorkloadEntry[] {
+export function clusterRoots(inv: Inventory): FlinkWorkload[] {
   return inv.workloads.filter(
     (w) => w.clusterId !== undefined && !w.ownedByOperator && !w.ownedByController && (w.role === 'cluster' || w.role === 'jobmanager'),
   );
 }
 
 /** Where a check's finding about an object points (the same fields a policy finding gets). */
-export function findingAt(inv: Inventory, item: AuditItem, clusterId?: string): Pick<AuditFinding, 'kind' | 'apiVersion' | 'namespace' | 'name' | 'file' | 'line' | 'item' | 'clusterId'> {
+export function findingAt(inv: Inventory, item: SnapshotObject, clusterId?: string): Pick<AuditFinding, 'kind' | 'apiVersion' | 'namespace' | 'name' | 'file' | 'line' | 'item' | 'clusterId'> {
   const obj = item.object;
   return {
     kind: obj.kind ?? '(no kind)',
     apiVersion: obj.apiVersion,
-    namespace: obj.kind === 'Namespace' ? undefined : (obj.metadata?.namespace ?? inv.defaultNamespace),
+    namespace: obj.kind === 'Namespace' ? undefined : (obj.metadata?.namespace ?? inv.index.snapshot.defaultNamespace),
     name: obj.metadata?.name ?? '(unnamed)',
-    file: item.file,
-    line: item.line,
-    ...(item.item !== undefined ? { item: item.item } : {}),
+    file: item.origin?.file,
+    line: item.origin?.line,
+    ...(item.origin?.item !== undefined ? { item: item.origin.item } : {}),
     clusterId,
   };
 }

@@ -2,26 +2,14 @@
 // checks over the inventory, and merge the two (a check that restates what the policy already said about an object
 // is dropped).
 import type { WebhookConfig } from '../config/types.ts';
+import { compiledImagePatterns, indexSnapshot } from '../snapshot/index.ts';
 import type { Snapshot } from '../snapshot/snapshot.ts';
-import { manifestSnapshot, readManifests, whereOf } from '../sources/manifests.ts';
+import { whereOf } from '../sources/manifests.ts';
 import type { ClusterRead } from '../sources/cluster.ts';
 import { runClusterChecks } from './checks/index.ts';
 import { buildInventory } from './inventory.ts';
 import { judgeObjects } from './judge.ts';
 import type { AuditFinding, AuditReport } from './types.ts';
-
-export interface ManifestAuditOptions {
-  inputs: string[];
-  stdinText?: string;
-  config: WebhookConfig;
-  defaultNamespace?: string;
-}
-
-/** Reads manifests and audits them (the CLI reads them itself and calls auditManifestSnapshot). */
-export async function auditManifests(options: ManifestAuditOptions): Promise<AuditReport> {
-  const { snapshot, errors } = manifestSnapshot(readManifests(options.inputs, options.stdinText), options.defaultNamespace ?? 'default');
-  return auditManifestSnapshot(snapshot, options.inputs, errors, options.config);
-}
 
 export async function auditManifestSnapshot(snapshot: Snapshot, inputs: string[], errors: Array<{ file: string; line?: number; item?: number; message: string }>, config: WebhookConfig): Promise<AuditReport> {
   const audited = await auditSnapshot(snapshot, config);
@@ -35,8 +23,10 @@ export interface ItemsAudit {
 
 /** Judges a snapshot (files or a live read) and adds what only the whole of it shows. */
 export async function auditSnapshot(snapshot: Snapshot, config: WebhookConfig): Promise<ItemsAudit> {
-  const inv = buildInventory(snapshot.objects, config, snapshot.facts, snapshot.defaultNamespace);
-  const judged = await judgeObjects(snapshot, config, inv.clusterIdOf);
+  // One index of the objects, for the policy's view and the whole-cluster checks alike.
+  const index = indexSnapshot(snapshot, compiledImagePatterns(config));
+  const judged = await judgeObjects(index, config);
+  const inv = buildInventory(index);
   // Where a whole-cluster check and the policy say the same thing about the same object, the check's wording
   // stays: it describes the object as it is (owned by X, sharing its id with Y), while the policy's speaks of a
   // CREATE by the auditor. A policy finding that says something else (a cluster-id it would set) stays too.

@@ -6,11 +6,11 @@ import type { WebhookConfig } from '../config/types.ts';
 import type { KubeObject } from '../kube/objects.ts';
 import type { ClusterView, Finding, Operation, Requester } from '../policy/types.ts';
 import { judgeSnapshot } from '../snapshot/judge.ts';
-import type { Snapshot } from '../snapshot/snapshot.ts';
+import type { ManifestOrigin, Snapshot } from '../snapshot/snapshot.ts';
 import type { ManifestError } from '../sources/manifests.ts';
 
 export interface DryRunResult {
-  source: { file: string; index: number; line: number; item?: number };
+  source: ManifestOrigin;
   kind: string;
   namespace: string;
   name: string;
@@ -29,8 +29,6 @@ export interface DryRunOptions {
   config: WebhookConfig;
   operation: Operation;
   requester: Requester;
-  /** A live ClusterView instead of the snapshot-backed one. */
-  cluster?: ClusterView;
   /** The Pod the requester's token is bound to, as the user vouches for it (`--pod`): offline, nothing else can. */
   boundPod?: ClusterView['boundPod'];
 }
@@ -40,10 +38,13 @@ export interface DryRunOutput {
   errors: ManifestError[];
 }
 
+/** Where an object with no origin is said to come from (a dry-run judges manifests; every one has its own). */
+const STDIN_ORIGIN: ManifestOrigin = { file: '-', index: 0, line: 1 };
+
 export async function dryRun(snapshot: Snapshot, errors: ManifestError[], options: DryRunOptions): Promise<DryRunOutput> {
   const judged = await judgeSnapshot(snapshot, options);
   const results = judged.map(({ entry, namespace, decision }): DryRunResult => ({
-    source: { file: entry.file ?? '-', index: entry.index ?? 0, line: entry.line ?? 1, ...(entry.item !== undefined ? { item: entry.item } : {}) },
+    source: entry.origin ?? STDIN_ORIGIN,
     kind: entry.object.kind ?? '',
     namespace,
     name: entry.object.metadata?.name ?? '',

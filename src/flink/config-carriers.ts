@@ -167,6 +167,11 @@ export function configFileCarrier(data: Record<string, string>, fileKey: string,
         cachedDoc = doc;
         parsed.set(key, value);
         cachedText = written;
+      } else if (!nested && text === cachedText && cached instanceof Map) {
+        // flink-conf.yaml is read line by line, each line alone: the appended lines' keys over the text's are the
+        // parse of `written` (rules write three or four keys in a row; each would re-parse the file).
+        for (const [k, v] of parseFlinkConfLines(line)) cached.set(k, v);
+        cachedText = written;
       }
     },
   };

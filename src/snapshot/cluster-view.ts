@@ -1,84 +1,56 @@
 // The one offline ClusterView: the policy's questions answered from a snapshot, for dry-run and audit alike (files
 // or a live read). It answers what the snapshot shows and says "could not check" (undefined) for what it cannot
-// know: a folder of manifests knows the objects in it, never the absence of others. Indexed once, O(1) per question.
+// know: a folder of manifests knows the objects in it, never the absence of others. It reads the snapshot's index
+// (./index.ts), O(1) per question; what the webhook would have stored is kept beside it, never written into it.
 import type { KubeObject } from '../kube/objects.ts';
-import { haConfigMapClusterId } from '../flink/ha-configmap.ts';
-import { clusterIdOf, listedAsCluster } from '../flink/cluster-id.ts';
-import { classify, mountedConfigMapName } from '../flink/workload.ts';
 import type { ClusterView } from '../policy/types.ts';
-import { namespaceOf, type Snapshot } from './snapshot.ts';
+import { indexSnapshot, objectKey, type SnapshotIndex } from './index.ts';
+import type { Snapshot } from './snapshot.ts';
 
 export interface SnapshotClusterView extends ClusterView {
   /** Replace an object by its mutated version, so later questions see what the webhook would have stored. */
   update(obj: KubeObject, namespace: string): void;
 }
 
-type ClusterIds = Array<{ clusterId: string; owner: string }>;
-
-export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[]): SnapshotClusterView {
-  const facts = snapshot.facts;
-  const byKey = new Map<string, KubeObject>();
-  const haNamespaces = new Set<string>();
-  const haByCluster = new Map<string, KubeObject[]>();
-  const idsByNs = new Map<string, ClusterIds>();
-  const key = (kind: string, ns: string, name: string): string => `${kind}/${ns}/${name}`;
-  const add = (obj: KubeObject, ns: string): void => {
-    if (obj.kind && obj.metadata?.name) byKey.set(key(obj.kind, obj.kind === 'Namespace' ? '' : ns, obj.metadata.name), obj);
+/** A view of `snapshot` (indexed here), or of an index already built (`imagePatterns` is then unused). */
+export function snapshotClusterView(snapshot: Snapshot | SnapshotIndex, imagePatterns: RegExp[] = []): SnapshotClusterView {
+  const index = 'haByCluster' in snapshot ? snapshot : indexSnapshot(snapshot, imagePatterns);
+  const facts = index.snapshot.facts;
+  const stored = new Map<string, KubeObject>();
+  const get = (kind: string, ns: string, name: string): KubeObject | undefined => {
+    if (stored.size > 0) {
+      const s = stored.get(objectKey(kind, ns, name));
+      if (s) return s;
+    }
+    return index.get(kind, ns, name);
   };
-  for (const ns of facts?.namespaces ?? []) add(ns, '');
-  for (const { object } of snapshot.objects) {
-    const ns = namespaceOf(object, snapshot.defaultNamespace);
-    add(object, ns);
-    const haCluster = haConfigMapClusterId(object);
-    if (haCluster !== undefined) {
-      haNamespaces.add(ns);
-      const k = `${ns}/${haCluster}`;
-      haByCluster.set(k, [...(haByCluster.get(k) ?? []), object]);
-    }
-  }
-  // Cluster-ids as the objects are given, read the way the cluster-id rule reads its own (args, then the mounted
-  // file, else derived): a mutation derives the same id it would have derived here.
-  for (const { object } of snapshot.objects) {
-    const c = classify(object, imagePatterns);
-    const ns = namespaceOf(object, snapshot.defaultNamespace);
-    const flinkDeployment = (name: string) => {
-      const fd = byKey.get(key('FlinkDeployment', ns, name));
-      const uid: unknown = fd?.metadata?.uid;
-      return fd ? (typeof uid === 'string' ? { uid } : {}) : undefined;
-    };
-    if (!listedAsCluster(object, c, flinkDeployment)) continue;
-    const mountedName = c.shape === 'workload' ? mountedConfigMapName(c.podSpec, c.container) : undefined;
-    const id = clusterIdOf(object, c, mountedName ? byKey.get(key('ConfigMap', ns, mountedName)) : undefined);
-    if (id) {
-      let list = idsByNs.get(ns);
-      if (!list) idsByNs.set(ns, (list = []));
-      list.push({ clusterId: id, owner: `${object.kind}/${object.metadata?.name ?? ''}` });
-    }
-  }
   const complete = facts?.workloadsComplete === true;
 
   return {
-    update: add,
+    update: (obj, ns) => {
+      if (obj.kind && obj.metadata?.name) stored.set(objectKey(obj.kind, obj.kind === 'Namespace' ? '' : ns, obj.metadata.name), obj);
+    },
     namespaceMeta: (ns) => {
-      const obj = byKey.get(key('Namespace', '', ns));
+      const obj = get('Namespace', '', ns);
       return Promise.resolve(obj ? { labels: obj.metadata?.labels ?? {}, annotations: obj.metadata?.annotations ?? {} } : undefined);
     },
     serviceAccountExists: (ns, name) => {
       if (facts?.serviceAccounts) return Promise.resolve(facts.serviceAccounts.has(`${ns}/${name}`));
-      return Promise.resolve(byKey.has(key('ServiceAccount', ns, name)) ? true : undefined);
+      return Promise.resolve(get('ServiceAccount', ns, name) ? true : undefined);
     },
     serviceAccountCanManageConfigMaps: (ns, name) => Promise.resolve(facts?.serviceAccountRights?.get(`${ns}/${name}`)),
     // Only a complete listing proves uniqueness; what a manifest set shows is offered as "known" (duplicates only).
-    flinkClusterIds: (ns) => Promise.resolve(complete ? (idsByNs.get(ns) ?? []) : undefined),
-    knownFlinkClusterIds: (ns) => Promise.resolve(idsByNs.get(ns) ?? []),
-    namespaceHoldsHaState: (ns) => Promise.resolve(haNamespaces.has(ns) ? true : complete ? false : undefined),
+    // Cluster-ids as the objects are given: a mutation derives the same id it would have derived here.
+    flinkClusterIds: (ns) => Promise.resolve(complete ? (index.clusterIdsByNamespace.get(ns) ?? []) : undefined),
+    knownFlinkClusterIds: (ns) => Promise.resolve(index.clusterIdsByNamespace.get(ns) ?? []),
+    namespaceHoldsHaState: (ns) => Promise.resolve(index.haNamespaces.has(ns) ? true : complete ? false : undefined),
     // A manifest set shows the HA ConfigMaps it holds; only a complete listing proves a cluster has none.
-    haConfigMapsOf: (ns, clusterId) => Promise.resolve(haByCluster.get(`${ns}/${clusterId}`) ?? (complete ? [] : undefined)),
-    configMap: (ns, name) => Promise.resolve(byKey.get(key('ConfigMap', ns, name))),
-    flinkDeployment: (ns, name) => Promise.resolve(byKey.get(key('FlinkDeployment', ns, name)) ?? (complete ? null : undefined)),
+    haConfigMapsOf: (ns, clusterId) => Promise.resolve(index.haByCluster.get(`${ns}/${clusterId}`) ?? (complete ? [] : undefined)),
+    configMap: (ns, name) => Promise.resolve(get('ConfigMap', ns, name)),
+    flinkDeployment: (ns, name) => Promise.resolve(get('FlinkDeployment', ns, name) ?? (complete ? null : undefined)),
     // A Pod the snapshot holds; the absence of one proves nothing (a snapshot lists no Pods it was not given).
     boundPod: (ns, name) => {
-      const pod = byKey.get(key('Pod', ns, name));
+      const pod = get('Pod', ns, name);
       const spec = pod?.spec as { serviceAccountName?: string; serviceAccount?: string } | undefined;
       const uid: unknown = pod?.metadata?.uid;
       return Promise.resolve(pod ? { uid: typeof uid === 'string' ? uid : '', serviceAccountName: String(spec?.serviceAccountName || spec?.serviceAccount || 'default') } : undefined);

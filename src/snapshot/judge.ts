@@ -8,14 +8,13 @@ import { looksLikeHaState, takesHaStateName } from '../flink/ha-configmap.ts';
 import { markKeysOf } from '../policy/ha-owned-fields.ts';
 import type { ClusterView, Decision, Operation, Requester } from '../policy/types.ts';
 import { snapshotClusterView } from './cluster-view.ts';
-import { namespaceOf, type Snapshot, type SnapshotObject } from './snapshot.ts';
+import { compiledImagePatterns, indexSnapshot, type SnapshotIndex } from './index.ts';
+import type { Snapshot, SnapshotObject } from './snapshot.ts';
 
 export interface JudgeOptions {
   config: WebhookConfig;
   operation: Operation;
   requester: Requester;
-  /** Another ClusterView instead of the snapshot's own (tests, or a live view). */
-  cluster?: ClusterView;
   /** Answers the Pod lookups of the snapshot's own view (dry-run's `--pod`: a snapshot holds no requester's Pod). */
   boundPod?: ClusterView['boundPod'];
 }
@@ -27,21 +26,25 @@ export interface Judged {
   decision: Decision;
 }
 
-export async function judgeSnapshot(snapshot: Snapshot, options: JudgeOptions): Promise<Judged[]> {
-  const patterns = options.config.imagePatterns.map((p) => new RegExp(p));
-  const view = snapshotClusterView(snapshot, patterns);
-  const cluster = options.cluster ?? (options.boundPod ? { ...view, boundPod: options.boundPod } : view);
-  const entries = snapshot.objects;
-  const results = new Array<Judged>(entries.length);
-  const order = entries.map((_, i) => i).sort((a, b) => judgeRank(entries[a]!.object) - judgeRank(entries[b]!.object));
-  for (const i of order) {
-    const entry = entries[i]!;
+/** Judges a snapshot, or the index of one that the caller built already (an audit reads it too). */
+export async function judgeSnapshot(snapshot: Snapshot | SnapshotIndex, options: JudgeOptions): Promise<Judged[]> {
+  const index = 'haByCluster' in snapshot ? snapshot : indexSnapshot(snapshot, compiledImagePatterns(options.config));
+  const view = snapshotClusterView(index);
+  const cluster = options.boundPod ? { ...view, boundPod: options.boundPod } : view;
+  const live = index.snapshot.facts !== undefined;
+  const marks = markKeysOf(options.config);
+  const objects = index.objects;
+  const results = new Array<Judged>(objects.length);
+  // Stable by rank, input order within a rank (what a stable sort by judgeRank gives, without the comparisons).
+  const byRank: number[][] = [[], [], [], []];
+  for (let i = 0; i < objects.length; i++) byRank[judgeRank(objects[i]!.entry.object)]!.push(i);
+  for (const i of byRank.flat()) {
+    const { entry, namespace } = objects[i]!;
     const obj = entry.object;
-    const namespace = namespaceOf(obj, snapshot.defaultNamespace);
     // A manifest is judged as the write it would be. Stored HA state (a live read) is judged as it is, a write that
     // changes nothing: it is no write by the auditor, and the whole-cluster checks report what is wrong with it. So
     // is a stored ConfigMap under an HA name (only its CREATE is HA state by name alone; it exists already).
-    const stored = snapshot.facts !== undefined && options.operation === 'CREATE' && (looksLikeHaState(obj, markKeysOf(options.config)) || takesHaStateName(obj));
+    const stored = live && options.operation === 'CREATE' && (looksLikeHaState(obj, marks) || takesHaStateName(obj));
     const decision = await decideSafely(obj, namespace, stored ? { ...options, operation: 'UPDATE' } : options, cluster);
     if (decision.object && decision.patch.length > 0) view.update(decision.object, namespace);
     results[i] = { entry, namespace, decision };

@@ -4,15 +4,22 @@
 import type { PodExtraImpersonator } from '../kube/rbac-rights.ts';
 import type { KubeObject } from '../kube/objects.ts';
 
-/** An object and where it came from: `file` and 1-based `line` (and `item` in a List) for manifests, none for an API server. */
+/** Where a manifest was read: every face and report points at an object by this (`file:line items[N]`). */
+export interface ManifestOrigin {
+  /** Path as given (or `-` for stdin). */
+  file: string;
+  /** 0-based index of the document in its file (items of a List share their document's index). */
+  index: number;
+  /** 1-based line where the document starts (a List's, for its items). */
+  line: number;
+  /** 0-based index of the item, for an object that is an item of a `List` document. */
+  item?: number;
+}
+
+/** An object and where it came from: a manifest's origin, none for an object an API server listed. */
 export interface SnapshotObject {
   object: KubeObject;
-  file?: string;
-  line?: number;
-  /** The index of the item, for an item of a List document. */
-  item?: number;
-  /** 0-based index of the document in its file. */
-  index?: number;
+  origin?: ManifestOrigin;
 }
 
 /**

@@ -7,23 +7,12 @@ import yaml from 'js-yaml';
 import { isKubeObject, type KubeObject } from '../kube/objects.ts';
 import { isMap, metadataProblems } from '../flink/shape.ts';
 import { loadAllBounded, loadBounded, nestingMessage, probeSchema } from '../kube/yaml-limits.ts';
-import type { Snapshot, SnapshotObject } from '../snapshot/snapshot.ts';
-
-export interface ManifestSource {
-  /** Path as given (or `-` for stdin). */
-  file: string;
-  /** 0-based index of the document in its file (items of a List share their document's index). */
-  index: number;
-  /** 1-based line where the document starts (a List's, for its items). */
-  line: number;
-  /** 0-based index of the item, for an object that is an item of a `List` document. */
-  item?: number;
-}
+import type { ManifestOrigin, Snapshot, SnapshotObject } from '../snapshot/snapshot.ts';
 
 export { whereOf } from './origin.ts';
 
 export interface ManifestDocument {
-  source: ManifestSource;
+  source: ManifestOrigin;
   object: KubeObject;
 }
 
@@ -216,12 +205,12 @@ function firstContentLine(text: string, offset: number, line: number): number {
 }
 
 /** A document beyond the API server's YAML limits (alias expansion, nesting) is an error; the rest are read. */
-function addChecked(problem: string | undefined, doc: unknown, source: ManifestSource, into: ManifestReadResult): void {
+function addChecked(problem: string | undefined, doc: unknown, source: ManifestOrigin, into: ManifestReadResult): void {
   if (problem) into.errors.push({ file: source.file, line: source.line, message: `document ${source.index + 1} refused: ${problem}` });
   else addDocument(doc, source, into);
 }
 
-function addDocument(doc: unknown, source: ManifestSource, into: ManifestReadResult): void {
+function addDocument(doc: unknown, source: ManifestOrigin, into: ManifestReadResult): void {
   if (doc === null || doc === undefined) return; // empty document (a trailing `---`)
   if (!isKubeObject(doc)) {
     into.errors.push({ file: source.file, line: source.line, message: `document ${source.index + 1} is not an object (got ${Array.isArray(doc) ? 'a list' : typeof doc})` });
@@ -296,7 +285,7 @@ export function manifestSnapshot(read: ManifestReadResult, defaultNamespace: str
   for (const { source, object } of read.documents) {
     const problem = manifestProblem(object);
     if (problem) errors.push({ file: source.file, line: source.line, item: source.item, message: problem });
-    else objects.push({ object, file: source.file, line: source.line, index: source.index, ...(source.item !== undefined ? { item: source.item } : {}) });
+    else objects.push({ object, origin: source });
   }
   return { snapshot: { objects, defaultNamespace }, errors };
 }

@@ -6,7 +6,7 @@ import type { AuditFinding } from '../types.ts';
 
 export function podExtraImpersonatorsCheck(inv: Inventory): AuditFinding[] {
   if (!inv.live) return [];
-  return (inv.extras.podExtraImpersonators ?? []).map(({ subject, via }): AuditFinding => {
+  return (inv.facts.podExtraImpersonators ?? []).map(({ subject, via }): AuditFinding => {
     const [kind = 'User', ...rest] = subject.split(' ');
     const full = rest.join(' ');
     const slash = kind === 'ServiceAccount' ? full.indexOf('/') : -1;

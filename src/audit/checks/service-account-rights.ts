@@ -4,7 +4,7 @@ import { findingAt, type Inventory } from '../inventory.ts';
 import type { AuditFinding } from '../types.ts';
 
 export function serviceAccountRights(inv: Inventory): AuditFinding[] {
-  const { serviceAccounts, serviceAccountRights: rights } = inv.extras;
+  const { serviceAccounts, serviceAccountRights: rights } = inv.facts;
   if (!inv.live) return [];
   const out: AuditFinding[] = [];
   for (const w of inv.workloads) {

@@ -1,10 +1,11 @@
 // Flink clusters that share a cluster-id in one namespace share (and overwrite) each other's HA ConfigMaps: leader
 // election fights, and one cluster may recover the other's jobs from the other's checkpoints.
-import { clusterRoots, findingAt, type Inventory, type WorkloadEntry } from '../inventory.ts';
+import type { FlinkWorkload } from '../flink-workloads.ts';
+import { clusterRoots, findingAt, type Inventory } from '../inventory.ts';
 import type { AuditFinding } from '../types.ts';
 
 export function sharedClusterIds(inv: Inventory): AuditFinding[] {
-  const groups = new Map<string, WorkloadEntry[]>();
+  const groups = new Map<string, FlinkWorkload[]>();
   for (const root of clusterRoots(inv)) {
     const key = `${root.namespace}/${root.clusterId}`;
     let group = groups.get(key);

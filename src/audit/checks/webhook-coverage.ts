@@ -20,7 +20,7 @@ interface Webhook {
 const NAME = 'flink-ha-webhook';
 
 export function webhookCoverage(inv: Inventory, config: WebhookConfig): AuditFinding[] {
-  const configs = inv.extras.webhookConfigurations;
+  const configs = inv.facts.webhookConfigurations;
   if (!inv.live || configs === undefined) return [];
   const out: AuditFinding[] = [];
   const haNamespaces = [...new Set(inv.haConfigMaps.map((c) => c.namespace))].sort();
@@ -55,7 +55,7 @@ export function webhookCoverage(inv: Inventory, config: WebhookConfig): AuditFin
     out.push(...conditionDrift(c, kind, config, clusterWide));
   }
 
-  const nsLabels = new Map((inv.extras.namespaces ?? []).map((n) => [n.metadata?.name ?? '', n.metadata?.labels ?? {}]));
+  const nsLabels = new Map((inv.facts.namespaces ?? []).map((n) => [n.metadata?.name ?? '', n.metadata?.labels ?? {}]));
   for (const ns of haNamespaces) {
     const labels = { 'kubernetes.io/metadata.name': ns, ...(nsLabels.get(ns) ?? {}) };
     const problems: string[] = [];

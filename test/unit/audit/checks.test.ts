@@ -1,17 +1,24 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultConfig } from '../../../src/config/load.ts';
-import { buildInventory, type ClusterExtras } from '../../../src/audit/inventory.ts';
+import { buildInventory } from '../../../src/audit/inventory.ts';
+import { compiledImagePatterns, indexSnapshot } from '../../../src/snapshot/index.ts';
+import type { ClusterFacts } from '../../../src/snapshot/snapshot.ts';
 import { runClusterChecks } from '../../../src/audit/checks/index.ts';
 import type { KubeObject } from '../../../src/kube/objects.ts';
 import { JOB, flinkDeployment, haConfigMap, mutatingConfig, namespace, standaloneJobManager, validatingConfig } from './objects.ts';
 
 const config = defaultConfig();
 
+/** The inventory of these objects: a live read's when `facts` are given, a folder's otherwise. */
+function inventory(objects: KubeObject[], facts?: ClusterFacts) {
+  return buildInventory(indexSnapshot({ objects: objects.map((object) => ({ object })), defaultNamespace: 'default', facts }, compiledImagePatterns(config)));
+}
+
 /** A live cluster where everything the checks read was listed, the webhook is installed, and `flink` has rights. */
-function live(objects: KubeObject[], extras: Partial<ClusterExtras> = {}): string[] {
+function live(objects: KubeObject[], extras: Partial<ClusterFacts> = {}): string[] {
   const namespaces = [...new Set(objects.map((o) => o.metadata?.namespace).filter((n): n is string => n !== undefined))];
-  const inv = buildInventory(objects.map((object) => ({ object })), config, {
+  const inv = inventory(objects, {
     namespaces: namespaces.map((n) => namespace(n)),
     serviceAccounts: new Set(namespaces.map((n) => `${n}/flink`)),
     serviceAccountRights: new Map(namespaces.map((n) => [`${n}/flink`, true])),
@@ -26,7 +33,7 @@ function live(objects: KubeObject[], extras: Partial<ClusterExtras> = {}): strin
 
 describe('whole-cluster checks', () => {
   // Each row: a situation a platform team would recognise, and exactly the findings it must produce.
-  const table: Array<[string, KubeObject[], string[], Partial<ClusterExtras>?]> = [
+  const table: Array<[string, KubeObject[], string[], Partial<ClusterFacts>?]> = [
     ['a compliant cluster with its HA state: nothing', [flinkDeployment('team-a', 'orders'), haConfigMap('team-a', 'orders')], []],
     [
       'an HA ConfigMap with an ownerReference',
@@ -87,9 +94,8 @@ describe('whole-cluster checks', () => {
   }
 
   it('says which jobs and which checkpoint orphaned HA state would resume', () => {
-    const inv = buildInventory(
-      [haConfigMap('team-c', 'old', 'cluster-config-map', { [`jobGraph-${JOB}`]: 'x' }), haConfigMap('team-c', 'old', `${JOB}-config-map`, { 'checkpointID-0000000000000000011': 'x', 'checkpointID-0000000000000000012': 'y' })].map((object) => ({ object })),
-      config,
+    const inv = inventory(
+      [haConfigMap('team-c', 'old', 'cluster-config-map', { [`jobGraph-${JOB}`]: 'x' }), haConfigMap('team-c', 'old', `${JOB}-config-map`, { 'checkpointID-0000000000000000011': 'x', 'checkpointID-0000000000000000012': 'y' })],
       { workloadsComplete: true },
     );
     const [finding] = runClusterChecks(inv, config);
@@ -102,7 +108,7 @@ describe('whole-cluster checks', () => {
   });
 
   it('on a folder of manifests, reports only what the files themselves show', () => {
-    const inv = buildInventory([flinkDeployment('team-a', 'fresh', 3), haConfigMap('team-c', 'old')].map((object) => ({ object })), config);
+    const inv = inventory([flinkDeployment('team-a', 'fresh', 3), haConfigMap('team-c', 'old')]);
     assert.deepEqual(runClusterChecks(inv, config), []);
   });
 });

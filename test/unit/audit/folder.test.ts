@@ -1,13 +1,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultConfig } from '../../../src/config/load.ts';
-import { auditManifests } from '../../../src/audit/run.ts';
+import { auditManifestSnapshot } from '../../../src/audit/run.ts';
+import type { WebhookConfig } from '../../../src/config/types.ts';
+import { manifestSnapshot, readManifests } from '../../../src/sources/manifests.ts';
 import { toSarif } from '../../../src/report/sarif.ts';
 import { renderJunit } from '../../../src/report/junit.ts';
 import { junitErrors, sarifErrors } from '../report/validators.ts';
 
 const fixtures = new URL('../../fixtures/audit/', import.meta.url).pathname;
 const config = defaultConfig();
+
+/** Reads and audits manifests as `audit FILE...` does. */
+function auditManifests(options: { inputs: string[]; config: WebhookConfig; defaultNamespace?: string }) {
+  const { snapshot, errors } = manifestSnapshot(readManifests(options.inputs), options.defaultNamespace ?? 'default');
+  return auditManifestSnapshot(snapshot, options.inputs, errors, options.config);
+}
 
 describe('folder audit', () => {
   it('finds what only the set of files shows, each with rule, object, file and line', async () => {

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { defaultConfig } from '../../../src/config/load.ts';
 import { buildInventory } from '../../../src/audit/inventory.ts';
+import { indexSnapshot } from '../../../src/snapshot/index.ts';
 import { runClusterChecks } from '../../../src/audit/checks/index.ts';
 import { podExtraImpersonators, type RbacObjects } from '../../../src/kube/rbac-rights.ts';
 import type { KubeObject } from '../../../src/kube/objects.ts';
@@ -60,14 +61,14 @@ describe('rbac-impersonates-pod-extras: who may pass for a pod-bound token', () 
   it('is reported by a live audit with the bindings, what it allows and the fix; not by a folder audit', () => {
     const impersonators = podExtraImpersonators(rows[0]![1]);
     const extras = { namespaces: [namespace('team-a')], webhookConfigurations: { mutating: [mutatingConfig()], validating: [validatingConfig()] }, workloadsComplete: true, podExtraImpersonators: impersonators };
-    const findings = runClusterChecks(buildInventory([], defaultConfig(), extras), defaultConfig()).filter((f) => f.rule === 'rbac-impersonates-pod-extras');
+    const findings = runClusterChecks(buildInventory(indexSnapshot({ objects: [], defaultNamespace: 'default', facts: extras }, [])), defaultConfig()).filter((f) => f.rule === 'rbac-impersonates-pod-extras');
     assert.equal(findings.length, 1, 'one finding per principal');
     const f = findings[0]!;
     assert.equal(f.action, 'warned');
     assert.deepEqual([f.kind, f.namespace, f.name], ['ServiceAccount', 'argocd', 'argocd-application-controller'], 'the finding names the principal');
     assert.match(f.message, /ClusterRoleBinding cd/, 'the finding names the binding');
     assert.match(f.fix ?? '', /without userextras/, 'the fix');
-    const folder = runClusterChecks(buildInventory([], defaultConfig()), defaultConfig()).filter((x) => x.rule === 'rbac-impersonates-pod-extras');
+    const folder = runClusterChecks(buildInventory(indexSnapshot({ objects: [], defaultNamespace: 'default' }, [])), defaultConfig()).filter((x) => x.rule === 'rbac-impersonates-pod-extras');
     assert.deepEqual(folder, [], 'a folder audit has no RBAC');
   });
 });

@@ -89,6 +89,21 @@ describe('Flink config carriers', () => {
     }
   });
 
+  it('flink-conf.yaml: what writes leave is read as a fresh parse of the written text reads it (no re-parse per write)', () => {
+    const texts = ['a: 1\n# c\nhigh-availability: zookeeper\n', 'a: 1', '', '# only a comment', 'kubernetes.cluster-id: old\r\nb: "q"'];
+    const writes: Array<[string, string]> = [['high-availability', 'kubernetes'], ['kubernetes.cluster-id', 'c #1'], ['x', 'multi\nline'], ['a', "'q'"]];
+    for (const text of texts) {
+      const data: Record<string, string> = { 'flink-conf.yaml': text };
+      const carrier = configFileCarrier(data, 'flink-conf.yaml', 'flink-config');
+      carrier.get('a');
+      for (const [k, v] of writes) carrier.set(k, v);
+      const fresh = configFileCarrier({ ...data }, 'flink-conf.yaml', 'flink-config');
+      for (const key of ['a', 'b', 'x', 'high-availability', 'kubernetes.cluster-id', 'line']) {
+        assert.equal(carrier.get(key), fresh.get(key), `${JSON.stringify(text)}: ${key} after the writes`);
+      }
+    }
+  });
+
   it('reports invalid config.yaml as a parse error naming the ConfigMap', () => {
     const carrier = configFileCarrier({ 'config.yaml': 'a: [1' }, 'config.yaml', 'flink-config');
     assert.throws(() => carrier.get('a'), /ConfigMap flink-config, config.yaml is not valid YAML/);
