@@ -9,6 +9,7 @@ import { classify, isRecord, podSpecOf, serviceAccountOf } from '../flink/worklo
 import { configMapRightsReviews } from '../kube/configmap-rights.ts';
 import { ClusterError, apiOutcome, asClusterError, loadKubeConfig, mapLimit, withTimeout as timed } from '../kube/api-client.ts';
 import { subjectAccessReviewer, type Reviewer } from '../kube/access-review.ts';
+import { jsonClient, type JsonClient } from '../kube/json-client.ts';
 import { podExtraImpersonators, rbacGrantsConfigMapRights, type PodExtraImpersonator } from '../kube/rbac-rights.ts';
 import type { Snapshot } from '../snapshot/snapshot.ts';
 
@@ -74,15 +75,16 @@ interface ResourceSpec {
 
 export async function readCluster(options: ClusterReadOptions): Promise<ClusterRead> {
   const kc = loadKubeConfig(options);
-  const reviewer = subjectAccessReviewer(kc);
+  const client = jsonClient(kc);
+  const reviewer = subjectAccessReviewer(kc, client);
   try {
-    return await readWith(options, kc, reviewer);
+    return await readWith(options, kc, reviewer, client);
   } finally {
     reviewer.close();
   }
 }
 
-async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: Reviewer): Promise<ClusterRead> {
+async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: Reviewer, client: JsonClient | undefined): Promise<ClusterRead> {
   const server = kc.getCurrentCluster()!.server;
   const objectApi = kc.makeApiClient(KubernetesObjectApi);
   const customs = kc.makeApiClient(CustomObjectsApi);
@@ -120,6 +122,14 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
         throw asClusterError(outcome, server, `list ${spec.resource}`);
       }
       for (const item of page.items) {
+        if (page.wire) {
+          // Wire JSON already; list items carry no kind of their own.
+          const obj = item as KubeObject;
+          obj.apiVersion ??= spec.apiVersion;
+          obj.kind ??= spec.kind;
+          if (spec.keep(obj)) out.push(obj);
+          continue;
+        }
         // The typed model has the wire's field names, so the filter can read it as it is; only what is kept goes
         // back to wire JSON (dates as strings, no undefined keys). List items carry no kind of their own.
         const typed = item as KubeObject;
@@ -136,8 +146,19 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
     return out;
   };
 
-  type Page = { items: unknown[]; metadata?: { _continue?: string; continue?: string } };
-  const listPage = (spec: ResourceSpec, namespace: string | undefined, token: string | undefined): Promise<Page> => {
+  /** `wire`: the items are the API server's JSON as sent (the JSON client), else client-node's typed models. */
+  type Page = { items: unknown[]; metadata?: { _continue?: string; continue?: string }; wire?: boolean };
+  const listPage = async (spec: ResourceSpec, namespace: string | undefined, token: string | undefined): Promise<Page> => {
+    if (client) {
+      const [group, version] = spec.custom ? [spec.custom.group, spec.custom.version] : spec.apiVersion.includes('/') ? spec.apiVersion.split('/') : ['', spec.apiVersion];
+      const plural = spec.custom?.plural ?? spec.resource.split('.')[0]!;
+      const query = new URLSearchParams({ limit: String(options.pageSize) });
+      if (spec.labelSelector) query.set('labelSelector', spec.labelSelector);
+      if (token) query.set('continue', token);
+      const path = `${group ? `/apis/${group}` : '/api'}/${version}${namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`}/${plural}?${query.toString()}`;
+      const list = (await client.get(path)) as { items?: unknown; metadata?: { continue?: string } };
+      return { items: Array.isArray(list.items) ? list.items : [], metadata: list.metadata, wire: true };
+    }
     if (spec.custom) {
       const { group, version, plural } = spec.custom;
       const common = { group, version, plural, labelSelector: spec.labelSelector, limit: options.pageSize, _continue: token };
