@@ -1,6 +1,7 @@
 // One model of "what we were given", for every offline face: the objects read from files or from an API server,
 // each with its origin, and (for a live read) what else was listed and which lists are complete. sources/ build it;
-// dry-run and audit judge it through one snapshot-backed ClusterView (./cluster-view.ts) and one judge (./judge.ts).
+// it is indexed once (./index.ts), and dry-run and audit judge it through one snapshot-backed ClusterView
+// (./cluster-view.ts) and one judge (./judge.ts); the audit's whole-cluster checks read the same index.
 import type { PodExtraImpersonator } from '../kube/rbac-rights.ts';
 import type { KubeObject } from '../kube/objects.ts';
 
