@@ -169,7 +169,7 @@ function otherConfigMap(ns: string, i: number): Record<string, unknown> {
 }
 
 /** One namespace of the live seed: 10 Flink workloads, 20 HA ConfigMaps (10 clusters), 80 other ConfigMaps. */
-export function namespaceSeed(ns: string): Array<Record<string, unknown>> {
+function namespaceSeed(ns: string): Array<Record<string, unknown>> {
   const out: Array<Record<string, unknown>> = [];
   for (let c = 0; c < 5; c++) out.push(flinkDeployment(ns, `fd-${c}`, c));
   for (let c = 0; c < 3; c++) out.push(standalone(ns, `sa-${c}-jobmanager`, `sa-${c}`, 'jobmanager'));
@@ -180,7 +180,7 @@ export function namespaceSeed(ns: string): Array<Record<string, unknown>> {
   return out;
 }
 
-export function writeFolder(dir: string): void {
+function writeFolder(dir: string): void {
   // 100 files of 100 documents: FlinkDeployments, standalone JobManagers/TaskManagers, HA and other ConfigMaps.
   const perFile = 100;
   let n = 0;
