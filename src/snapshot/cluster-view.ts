@@ -5,6 +5,7 @@ import type { KubeObject } from '../kube/objects.ts';
 import { haConfigMapClusterId } from '../flink/ha-configmap.ts';
 import { clusterIdOf, listedAsCluster } from '../flink/cluster-id.ts';
 import { classify, mountedConfigMapName } from '../flink/workload.ts';
+import { isExceptionObject } from '../policy/exceptions.ts';
 import type { ClusterView } from '../policy/types.ts';
 import { namespaceOf, type Snapshot } from './snapshot.ts';
 
@@ -15,8 +16,10 @@ export interface SnapshotClusterView extends ClusterView {
 
 type ClusterIds = Array<{ clusterId: string; owner: string }>;
 
-export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[]): SnapshotClusterView {
+/** `now`: the clock exceptions' expiry is judged by, read once at the edge for the whole run. */
+export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[], now = Date.now()): SnapshotClusterView {
   const facts = snapshot.facts;
+  const exceptions: KubeObject[] = [];
   const byKey = new Map<string, KubeObject>();
   const haNamespaces = new Set<string>();
   const haByCluster = new Map<string, KubeObject[]>();
@@ -29,6 +32,8 @@ export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[])
   for (const { object } of snapshot.objects) {
     const ns = namespaceOf(object, snapshot.defaultNamespace);
     add(object, ns);
+    // FlinkHAExceptions given (files) or listed (a live read), each placed in the namespace it lands in.
+    if (isExceptionObject(object)) exceptions.push(object.metadata?.namespace ? object : { ...object, metadata: { ...object.metadata, namespace: ns } });
     const haCluster = haConfigMapClusterId(object);
     if (haCluster !== undefined) {
       haNamespaces.add(ns);
@@ -75,6 +80,7 @@ export function snapshotClusterView(snapshot: Snapshot, imagePatterns: RegExp[])
     // A manifest set shows the HA ConfigMaps it holds; only a complete listing proves a cluster has none.
     haConfigMapsOf: (ns, clusterId) => Promise.resolve(haByCluster.get(`${ns}/${clusterId}`) ?? (complete ? [] : undefined)),
     configMap: (ns, name) => Promise.resolve(byKey.get(key('ConfigMap', ns, name))),
+    exceptions: () => ({ objects: exceptions, now }),
     flinkDeployment: (ns, name) => Promise.resolve(byKey.get(key('FlinkDeployment', ns, name)) ?? (complete ? null : undefined)),
     // A Pod the snapshot holds; the absence of one proves nothing (a snapshot lists no Pods it was not given).
     boundPod: (ns, name) => {
