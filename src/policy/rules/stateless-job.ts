@@ -17,5 +17,5 @@ export function statelessWithHa(t: Target): Finding[] {
   if (!statelessApplication(t)) return [];
   return [finding('ha-enabled', 'warned',
     'the job runs with upgradeMode: stateless (the default) and HA: when the operator recovers a lost or unhealthy JobManager it restores the job as last-state and fails if the HA metadata is gone (FLINK-38049), as it is after every stateless upgrade or suspend; the job then needs a manual restart',
-    'set spec.job.upgradeMode: last-state (or savepoint) for a job whose state matters (the webhook adds the checkpoint dir from checkpointDirTemplate), or exempt this stateless job with a FlinkHAException (ha-enabled) if it needs no HA')];
+    'set spec.job.upgradeMode: last-state (or savepoint) for a job whose state matters (the webhook adds the checkpoint dir from checkpointDirTemplate), or exempt this stateless job if it needs no HA')];
 }
