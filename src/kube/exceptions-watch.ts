@@ -26,6 +26,7 @@ export function watchExceptions(kc: KubeConfig, logger: Logger, now: () => numbe
   let stopped = false;
   let retry: NodeJS.Timeout | undefined;
   let failed = false;
+  let failures = 0;
   const waiters = new Set<() => void>();
 
   const list = () => customs.listClusterCustomObject({ group: GROUP, version: VERSION, plural: PLURAL }) as Promise<KubernetesListObject<KubernetesObject>>;
@@ -49,14 +50,19 @@ export function watchExceptions(kc: KubeConfig, logger: Logger, now: () => numbe
       // A stale list is kept: an exception deleted meanwhile counts until the watch is back (seconds).
       log.warn({ err: (err as Error).message?.split('\n')[0] }, 'could not list or watch FlinkHAExceptions; retrying');
     }
-    retry = setTimeout(() => void start(), code === 404 ? retryMs * 15 : retryMs);
+    // Backs off (to a minute) while it keeps failing: a missing RBAC rule must not flood the log every 2 s.
+    failures++;
+    retry = setTimeout(() => void start(), code === 404 ? retryMs * 15 : Math.min(retryMs * 2 ** (failures - 1), 60_000));
   });
   const start = async () => {
     if (stopped) return;
     failed = false;
     await informer.start().catch(() => undefined); // failures reach the 'error' handler above
     // Listed and watching (an empty list fires no 'add', yet it is an answer).
-    if (!stopped && !failed) refresh();
+    if (!stopped && !failed) {
+      failures = 0;
+      refresh();
+    }
   };
   void start();
 
