@@ -75,6 +75,7 @@ export function chartValuesSchema(): Record<string, unknown> {
       // `from` entries are NetworkPolicyPeers, checked by the API server; here only their shape as objects.
       networkPolicy: object({ enabled: { type: 'boolean' }, from: { type: 'array', items: { type: 'object' } } }),
       clientAuth: object({ caBundle: { type: 'string', pattern: '^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$' }, require: { type: 'boolean' } }),
+      exceptions: object({ installCRD: { type: 'boolean' } }),
       serviceMonitor: object({ enabled: { type: 'boolean' }, interval: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' }, labels: stringMap }),
       test: object({ enabled: { type: 'boolean' }, url: { type: 'string', pattern: '^(https://.+)?$' }, serverName: { type: 'string' } }),
     }),

@@ -55,13 +55,18 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   const logger = createLogger({ level: config.logLevel });
   const connected = await clusterViewFor(flags.kubeconfig, config.imagePatterns, logger, io);
   if (!connected) return 2;
-  const { cluster } = connected;
+  // FlinkHAExceptions from a watch: the first list is awaited (bounded) so that an exempt workload is not judged
+  // without its exception right after a restart; until it is in, reviews say they could not check them.
+  const exceptions = connected.kubeConfig ? (await import('../kube/exceptions-watch.ts')).watchExceptions(connected.kubeConfig, logger) : undefined;
+  if (exceptions && !(await exceptions.synced(5000))) logger.warn('FlinkHAExceptions not listed within 5 s: none applies until they are');
+  const cluster: ClusterView = exceptions ? { ...connected.cluster, exceptions: () => exceptions.current() } : connected.cluster;
 
   let webhook;
   try {
     webhook = await startWebhookServer({ config, cluster, logger });
   } catch (err) {
     logger.fatal({ reason: (err as Error).message }, `could not start: ${(err as Error).message}`);
+    exceptions?.stop();
     logger.flush();
     return 1;
   }
@@ -94,6 +99,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
       logger.info({ signal }, 'signal received');
       // SIGTERM comes from the kubelet: drain so the Service stops routing here first. Ctrl-C needs no drain.
       labeler?.stop();
+      exceptions?.stop();
       void webhook.shutdown({ drain: signal === 'SIGTERM' }).then(done);
     };
     process.on('SIGTERM', stop);

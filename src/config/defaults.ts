@@ -17,6 +17,9 @@ export const DEFAULT_CONFIG: WebhookConfig = {
   exemptReasonAnnotation: 'flink-ha.io/exempt-reason',
   releaseAnnotation: 'flink-ha.io/release',
   modeLabel: 'flink-ha.io/mode',
+  // Empty: the webhook's own namespace (validateConfig fills it in), wherever it is installed.
+  exceptionNamespaces: [],
+  legacyExemptLabel: false,
   guardMode: 'enforce',
   requirePodBoundToken: true,
   haStateNamespaceLabel: 'flink-ha.io/ha-state',

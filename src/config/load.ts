@@ -46,6 +46,7 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'int' | 'lis
   FLINK_HA_HOST: { path: ['server', 'host'], type: 'string' },
   FLINK_HA_PORT: { path: ['server', 'port'], type: 'int' },
   FLINK_HA_WEBHOOK_NAMESPACE: { path: ['webhookNamespace'], type: 'string' },
+  FLINK_HA_EXCEPTION_NAMESPACES: { path: ['exceptionNamespaces'], type: 'list' },
 };
 
 export interface LoadOptions {
@@ -103,6 +104,8 @@ export function validateConfig(partial: unknown, source = 'config', extraErrors:
   if (!typed.excludedNamespaces.includes(typed.webhookNamespace)) {
     typed.excludedNamespaces = [...typed.excludedNamespaces, typed.webhookNamespace];
   }
+  // Exceptions count in the webhook's own namespace unless the config names others: wherever it is installed.
+  if (typed.exceptionNamespaces.length === 0) typed.exceptionNamespaces = [typed.webhookNamespace];
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config: typed };
 }
 

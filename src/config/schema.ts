@@ -27,6 +27,8 @@ export const CONFIG_SCHEMA = {
     exemptReasonAnnotation: { type: 'string', minLength: 1 },
     releaseAnnotation: { type: 'string', minLength: 1 },
     modeLabel: { type: 'string', minLength: 1 },
+    exceptionNamespaces: { type: 'array', items: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', maxLength: 63 } },
+    legacyExemptLabel: { type: 'boolean' },
     guardMode: mode,
     requirePodBoundToken: { type: 'boolean' },
     haStateNamespaceLabel: { type: 'string', pattern: '^(([a-z0-9]([-a-z0-9.]*[a-z0-9])?)/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$|^$' },

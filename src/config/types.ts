@@ -35,6 +35,16 @@ export interface WebhookConfig {
   releaseAnnotation: string;
   modeLabel: string;
   /**
+   * Namespaces whose FlinkHAExceptions count (default: the webhook's own namespace, filled in when unset or
+   * empty): RBAC on them decides who may exempt a workload. Exceptions elsewhere exempt nothing.
+   */
+  exceptionNamespaces: string[];
+  /**
+   * The retired `exemptLabel` on a workload or a namespace still exempts it (for one release, while exceptions
+   * replace it). Default false: the label exempts nothing and the object is reported (`legacy-exempt-label`).
+   */
+  legacyExemptLabel: boolean;
+  /**
    * Mode of the HA guards (HA ConfigMaps, namespaces holding them). Taken from this config only: namespace and
    * object labels, which namespace users can set, never switch the guards off. `warn`/`audit` are for a staged rollout.
    */

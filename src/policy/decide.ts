@@ -11,6 +11,8 @@ import { RULES } from './rules/index.ts';
 import { protectFlinkDeployment } from './rules/protect-flink-deployment.ts';
 import { flinkViewOf } from './flink-view.ts';
 import { resolveMode, type Exemption } from './modes.ts';
+import { isExceptionObject } from './exceptions.ts';
+import { exceptionObjectProblem } from './exceptions-match.ts';
 import { finding, type Rule, type Target } from './target.ts';
 import type { Decision, Finding, Mode, Phase, PolicyContext, PolicyRequest } from './types.ts';
 
@@ -39,7 +41,11 @@ export async function decide(request: PolicyRequest, ctx: PolicyContext, phase: 
   } catch (err) {
     return errorDecision(request, phase, ctx, subject, `could not read ${subject}: ${messageOf(err)}`);
   }
-  if (target.classified.shape === 'other') return assemble(request, target, [], 'enforce', undefined, subject);
+  if (target.classified.shape === 'other') {
+    // A FlinkHAException is judged as one (malformed, misplaced, expired), once: the mutating half, as every note.
+    const notes = phase !== 'validate' && isExceptionObject(subjectObj) ? exceptionFindings(subjectObj, target, ctx) : [];
+    return assemble(request, target, notes, 'enforce', undefined, subject);
+  }
   if (target.classified.shape === 'left-alone') {
     // Still a finding (once: the mutating half), so audits list the object and say why nothing was checked or changed.
     const note = phase === 'validate' ? [] : [finding('ha-enabled', 'exempt', target.classified.reason)];
@@ -73,11 +79,21 @@ export async function decide(request: PolicyRequest, ctx: PolicyContext, phase: 
   let mode: Mode = 'enforce';
   let exemption: Exemption | undefined;
   try {
-    ({ mode, exemption } = await resolveMode(target));
+    let notes: Finding[];
+    ({ mode, exemption, notes } = await resolveMode(target));
+    // Notes once per review (the mutating half), as dry-run and audit give them once.
+    if (phase !== 'validate') for (const n of notes) findings.push(n);
   } catch (err) {
     findings.push(finding('policy-error', 'warned', `could not resolve the namespace mode: ${messageOf(err)}; enforcing`));
   }
   return assemble(request, target, findings, mode, exemption, describe(subject, target.classified));
+}
+
+function exceptionFindings(obj: KubeObject, target: Target, ctx: PolicyContext): Finding[] {
+  // Without a view's clock (no exceptions known) expiry is not judged: the policy reads no clock of its own.
+  const view = ctx.cluster.exceptions?.();
+  const problem = exceptionObjectProblem(obj, target.namespace, ctx.config.exceptionNamespaces, view?.now);
+  return problem ? [finding('flink-ha-exception', problem.action, problem.message, problem.fix)] : [];
 }
 
 async function frontDoorOf(target: Target, subject: string): Promise<Finding[]> {
@@ -174,14 +190,17 @@ function assemble(request: PolicyRequest, target: Target, raw: Finding[], mode: 
  * namespace mode label, which the people the guard stops can set, must not open the front door.
  */
 const GUARD_RULES: ReadonlySet<string> = new Set(['protect-flink-deployment']);
+/** Notes about exemptions themselves: never exempted, never turned into "would" by a mode. */
+const NOTE_RULES: ReadonlySet<string> = new Set(['flink-ha-exception', 'legacy-exempt-label']);
 
 /** Exemptions turn every action into `exempt`; warn and audit modes turn mutations and denials into warnings. */
 function adjust(findings: Finding[], workloadMode: Mode, workloadExemption: Exemption | undefined, guardMode: Mode): Finding[] {
   return findings.map((f) => {
-    if (f.action === 'passed') return f;
+    if (f.action === 'passed' || NOTE_RULES.has(f.rule)) return f;
     const guard = GUARD_RULES.has(f.rule);
     const mode = guard ? guardMode : workloadMode;
-    const exemption = guard && workloadExemption?.byLabel ? undefined : workloadExemption;
+    // A label never opens the front door; an exception only exempts the workload rules it names.
+    const exemption = (guard && workloadExemption?.byLabel) || (workloadExemption?.rules && !workloadExemption.rules.has(f.rule)) ? undefined : workloadExemption;
     if (exemption) return { ...f, action: 'exempt', message: `${f.message} (exempt: ${exemption.reason})` };
     if (mode === 'enforce') return f;
     if (f.action === 'mutated') return { ...f, action: 'warned', message: `would ${f.message} (${mode} mode)` };

@@ -48,7 +48,11 @@ export type RuleId =
   | 'protect-namespace'
   | 'protect-flink-deployment'
   | 'checkpoint-dir'
-  | 'policy-error';
+  | 'policy-error'
+  // Notes on exemptions, not rules: which FlinkHAException applies (or is expired, misplaced, malformed), and
+  // objects still carrying the retired exempt label. Never exempted themselves.
+  | 'flink-ha-exception'
+  | 'legacy-exempt-label';
 
 /**
  * mutated: the webhook changed the object; denied: the request is refused; warned: allowed, with a warning
@@ -123,6 +127,18 @@ export interface ClusterView {
    * Pod never exists, and a deleted Pod's own tokens stop working anyway.
    */
   boundPod?: (namespace: string, name: string) => Promise<BoundPod | null | undefined>;
+  /**
+   * Optional: the FlinkHAException objects known (every namespace; the policy picks the ones that count) and the
+   * time to judge their expiry by. `undefined` = could not read them (the watch has not synced): none applies,
+   * and the review says so. Absent: there are none (an offline view with no exceptions given).
+   */
+  exceptions?: () => ExceptionsView | undefined;
+}
+
+/** The exceptions a view knows, with the clock read at the edge (the policy reads no clock). */
+export interface ExceptionsView {
+  objects: readonly KubeObject[];
+  now: number;
 }
 
 /** What proves a pod-bound token: the Pod's uid and the ServiceAccount it runs as. */

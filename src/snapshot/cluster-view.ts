@@ -3,6 +3,7 @@
 // know: a folder of manifests knows the objects in it, never the absence of others. It reads the snapshot's index
 // (./index.ts), O(1) per question; what the webhook would have stored is kept beside it, never written into it.
 import type { KubeObject } from '../kube/objects.ts';
+import { isExceptionObject } from '../policy/exceptions.ts';
 import type { ClusterView } from '../policy/types.ts';
 import { indexSnapshot, objectKey, type SnapshotIndex } from './index.ts';
 import type { Snapshot } from './snapshot.ts';
@@ -13,7 +14,8 @@ export interface SnapshotClusterView extends ClusterView {
 }
 
 /** A view of `snapshot` (indexed here), or of an index already built (`imagePatterns` is then unused). */
-export function snapshotClusterView(snapshot: Snapshot | SnapshotIndex, imagePatterns: RegExp[] = []): SnapshotClusterView {
+/** `now`: the clock exceptions' expiry is judged by, read once at the edge for the whole run. */
+export function snapshotClusterView(snapshot: Snapshot | SnapshotIndex, imagePatterns: RegExp[] = [], now = Date.now()): SnapshotClusterView {
   const index = 'haByCluster' in snapshot ? snapshot : indexSnapshot(snapshot, imagePatterns);
   const facts = index.snapshot.facts;
   const stored = new Map<string, KubeObject>();
@@ -24,6 +26,11 @@ export function snapshotClusterView(snapshot: Snapshot | SnapshotIndex, imagePat
     }
     return index.get(kind, ns, name);
   };
+  // FlinkHAExceptions given (files) or listed (a live read), each placed in the namespace it lands in.
+  const exceptions: KubeObject[] = [];
+  for (const { entry: { object }, namespace } of index.objects) {
+    if (isExceptionObject(object)) exceptions.push(object.metadata?.namespace ? object : { ...object, metadata: { ...object.metadata, namespace } });
+  }
   const complete = facts?.workloadsComplete === true;
 
   return {
@@ -47,6 +54,7 @@ export function snapshotClusterView(snapshot: Snapshot | SnapshotIndex, imagePat
     // A manifest set shows the HA ConfigMaps it holds; only a complete listing proves a cluster has none.
     haConfigMapsOf: (ns, clusterId) => Promise.resolve(index.haByCluster.get(`${ns}/${clusterId}`) ?? (complete ? [] : undefined)),
     configMap: (ns, name) => Promise.resolve(get('ConfigMap', ns, name)),
+    exceptions: () => ({ objects: exceptions, now }),
     flinkDeployment: (ns, name) => Promise.resolve(get('FlinkDeployment', ns, name) ?? (complete ? null : undefined)),
     // A Pod the snapshot holds; the absence of one proves nothing (a snapshot lists no Pods it was not given).
     boundPod: (ns, name) => {

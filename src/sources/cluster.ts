@@ -197,7 +197,7 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   });
   earlyRights.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
   // Stage 1, every LIST at once: the audit's wall time is the slowest listing, not their sum.
-  const [lists, namespaceObjects, serviceAccountList, mutating, validating] = await Promise.all([
+  const [lists, namespaceObjects, serviceAccountList, mutating, validating, exceptions] = await Promise.all([
     Promise.all([
       ...workloadSpecs.map((s) => listAll(s, listNamespace, `${s.kind}s were not audited, and orphaned HA state cannot be told apart`)),
       // Every HA ConfigMap carries type=flink-native-kubernetes (in standalone mode too), and so do native config maps.
@@ -211,6 +211,8 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
     serviceAccountsListed,
     listAll({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'MutatingWebhookConfiguration', resource: 'mutatingwebhookconfigurations.admissionregistration.k8s.io', keep: everything }, undefined, 'whether the webhook is installed was not checked'),
     listAll({ apiVersion: 'admissionregistration.k8s.io/v1', kind: 'ValidatingWebhookConfiguration', resource: 'validatingwebhookconfigurations.admissionregistration.k8s.io', keep: everything }, undefined, 'whether the webhook is installed and covers every namespace was not checked'),
+    // Every namespace's, whatever the scope: the exceptions that count live in the webhook's namespaces, not the audited one.
+    listAll({ apiVersion: 'flink-ha.io/v1alpha1', kind: 'FlinkHAException', resource: 'flinkhaexceptions.flink-ha.io', custom: { group: 'flink-ha.io', version: 'v1alpha1', plural: 'flinkhaexceptions' }, keep: everything }, undefined, 'FlinkHAExceptions were not read: none is applied, and expired ones are not reported'),
   ]);
   const workloadLists = lists.slice(0, workloadSpecs.length);
   const workloads = workloadLists.flatMap((l) => l ?? []);
@@ -246,7 +248,7 @@ async function readWith(options: ClusterReadOptions, kc: KubeConfig, reviewer: R
   }
   const timings = { listMs: t1 - t0, reviewMs: performance.now() - t1 };
 
-  const objects = [...workloads, ...configMaps, ...mounted.filter((m): m is KubeObject => m !== undefined)].map((object) => ({ object }));
+  const objects = [...workloads, ...configMaps, ...mounted.filter((m): m is KubeObject => m !== undefined), ...(exceptions ?? [])].map((object) => ({ object }));
   return {
     context: kc.getCurrentContext(),
     server,

@@ -75,7 +75,8 @@ export function standaloneJobManager(namespace: string, name: string, app: strin
 
 /** Namespace → what goes in it (the namespace itself, its `flink` ServiceAccount and Role come from the harness). */
 export const SEED: Record<string, KubeObject[]> = {
-  // Compliant: a FlinkDeployment with HA, standbys and its HA state; an exempt throwaway cluster beside it.
+  // Compliant: a FlinkDeployment with HA, standbys and its HA state; an exempt throwaway cluster beside it, halfway
+  // through the migration (docs/exceptions.md): its FlinkHAException is in, the retired label not yet removed.
   'team-a': [
     flinkDeployment('team-a', 'orders'),
     ...haState('team-a', 'orders'),
@@ -104,4 +105,18 @@ export const SEED: Record<string, KubeObject[]> = {
   'team-e': [flinkDeployment('team-e', 'fresh', { replicas: 3 })],
   // HA state in a namespace the platform team excluded from the webhook.
   'legacy-batch': [flinkDeployment('legacy-batch', 'nightly'), ...haState('legacy-batch', 'nightly')],
+};
+
+/** The exception that exempts team-a/scratch, in the webhook's namespace (where exceptions count by default). */
+export const SEED_EXCEPTION: KubeObject = {
+  apiVersion: 'flink-ha.io/v1alpha1',
+  kind: 'FlinkHAException',
+  metadata: { name: 'team-a-scratch', namespace: 'flink-ha-webhook' },
+  spec: {
+    match: { namespaces: ['team-a'], kinds: ['FlinkDeployment'], names: ['scratch'] },
+    rules: ['*'],
+    reason: 'notebook cluster, no state worth keeping',
+    ticket: 'PLAT-101',
+    expires: '2099-12-31T00:00:00Z',
+  },
 };

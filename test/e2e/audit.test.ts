@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createFlinkNamespace, registerWebhooks, REPO_ROOT, startControlPlane, startWebhook, type ControlPlane, type Webhook } from './harness/index.ts';
-import { OWNER_UID_FROM_CLUSTER, SEED } from './audit-seed.ts';
+import { OWNER_UID_FROM_CLUSTER, SEED, SEED_EXCEPTION } from './audit-seed.ts';
 
 const bin = join(REPO_ROOT, 'bin', 'flink-ha-webhook.mjs');
 
@@ -72,6 +72,16 @@ describe('audit --cluster against a real API server', () => {
 
   before(async () => {
     plane = await startControlPlane();
+    // The FlinkHAException CRD as manifests/ installs it, and the exception that exempts team-a/scratch.
+    await plane.kubectlOk(['create', '-f', join(REPO_ROOT, 'manifests', 'base', 'crd-flinkhaexception.yaml')]);
+    await plane.kubectlOk(['create', 'namespace', 'flink-ha-webhook']);
+    for (let i = 0; ; i++) {
+      // Established is not yet servable: retried like the harness does for the Flink CRDs.
+      const r = await plane.kubectl(['create', '-f', '-'], { input: JSON.stringify(SEED_EXCEPTION) });
+      if (r.code === 0) break;
+      if (i > 100) throw new Error(`could not create the seed's FlinkHAException: ${r.stderr}`);
+      await new Promise((done) => setTimeout(done, 300));
+    }
     for (const [namespace, objects] of Object.entries(SEED)) {
       await createFlinkNamespace(plane, namespace);
       // Owners first, then what they own with their live uids (the garbage collector deletes a dependent whose
@@ -224,7 +234,10 @@ const EXPECTED: string[] = [
   // team-bi: two standalone clusters share cluster-id analytics.
   'cluster-id denied Deployment team-bi/analytics-blue',
   'cluster-id denied Deployment team-bi/analytics-green',
-  // team-a: orders is compliant (passes only); scratch is exempt from every rule it breaks.
+  // team-a: orders is compliant (passes only); scratch is exempt from every rule it breaks, by its FlinkHAException
+  // (named), and still carries the retired exempt label, which the audit lists until it is removed.
+  'flink-ha-exception warned FlinkDeployment team-a/scratch',
+  'legacy-exempt-label warned FlinkDeployment team-a/scratch',
   'checkpoint-dir exempt FlinkDeployment team-a/scratch',
   'ha-enabled exempt FlinkDeployment team-a/scratch',
   'ha-storage-dir exempt FlinkDeployment team-a/scratch',

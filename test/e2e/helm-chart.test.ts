@@ -72,6 +72,8 @@ describe('helm install, upgrade and uninstall on the real API server', () => {
     // helm.sh/resource-policy: keep: the serving pair outlives the release (a reinstall reuses it).
     assert.ok((await json(['get', 'secret', 'flink-ha-webhook-tls', '-n', NS])).data['ca.crt'], 'the serving Secret (resource-policy: keep) outlives the uninstall, with its ca.crt');
     assert.equal((await json(['get', 'namespace', NS])).status.phase, 'Active', 'the namespace is --create-namespace\'s, not the release\'s');
+    // So does the FlinkHAException CRD (keep): uninstalling the webhook must not delete the exceptions with it.
+    assert.equal((await json(['get', 'crd', 'flinkhaexceptions.flink-ha.io'])).metadata.name, 'flinkhaexceptions.flink-ha.io', 'the FlinkHAException CRD (resource-policy: keep) outlives the uninstall');
     await plane.kubectlOk(['delete', 'namespace', NS, '--wait=false']);
   });
 
@@ -88,6 +90,8 @@ describe('helm install, upgrade and uninstall on the real API server', () => {
       for (const w of (await json(['get', kind, 'guard-flink-ha-webhook'])).webhooks) bundles.push(w.clientConfig.caBundle);
     }
     assert.deepEqual(new Set(bundles), new Set([installedCa]));
+    // The CRD another release left is not this release's to render (Helm could not adopt it): it is left as it is.
+    assert.doesNotMatch(await helm(['get', 'manifest', 'guard', '-n', 'platform']), /^kind: CustomResourceDefinition$/m, 'guard does not claim the CRD');
     await helm(['uninstall', 'guard', '-n', 'platform']);
   });
 });

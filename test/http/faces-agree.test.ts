@@ -33,7 +33,7 @@ function fixtureFolders(): string[] {
 type Outcomes = Map<string, string[]>;
 const add = (m: Outcomes, key: string, action: string) => m.set(key, [...(m.get(key) ?? []), action].sort());
 const keyOf = (kind: string, namespace: string | undefined, name: string, rule: string) => `${kind} ${namespace ?? ''}/${name} ${rule}`;
-const RULES_OF_THE_POLICY = /^(ha-enabled|ha-storage-dir|cluster-id|ha-namespace|standby-jobmanagers|pod-ip-address|ha-service-account|protect-ha-configmap|no-owner-reference|no-ha-data-strip|protect-namespace|protect-flink-deployment|checkpoint-dir|policy-error)$/;
+const RULES_OF_THE_POLICY = /^(ha-enabled|ha-storage-dir|cluster-id|ha-namespace|standby-jobmanagers|pod-ip-address|ha-service-account|protect-ha-configmap|no-owner-reference|no-ha-data-strip|protect-namespace|protect-flink-deployment|checkpoint-dir|policy-error|flink-ha-exception|legacy-exempt-label)$/;
 
 describe('dry-run, audit and the webhook agree on every fixture folder', () => {
   let server: TestServer;
@@ -55,6 +55,8 @@ describe('dry-run, audit and the webhook agree on every fixture folder', () => {
         flinkDeployment: (ns, n) => view!.flinkDeployment!(ns, n),
         haConfigMapsOf: (ns, id) => view!.haConfigMapsOf!(ns, id),
         boundPod: (ns, n) => view!.boundPod!(ns, n),
+        // The FlinkHAExceptions among the folder's manifests (test/fixtures/exceptions), as dry-run and audit read them.
+        exceptions: () => view!.exceptions!(),
       },
       decide: async (request, ctx, phase) => {
         const d = await decide(request, ctx, phase);
@@ -108,6 +110,13 @@ describe('dry-run, audit and the webhook agree on every fixture folder', () => {
         }
       }
       assert.deepEqual([...fromWebhook].sort(), [...fromDry].sort(), 'the webhook and dry-run');
+      if (relative(FIXTURES, folder) === 'exceptions') {
+        // The faces agree on exceptions because each one applied them, not because none did.
+        assert.deepEqual(fromWebhook.get('FlinkDeployment team-a/orders ha-enabled'), ['exempt'], 'the webhook applied the exception in force');
+        assert.deepEqual(fromWebhook.get('FlinkDeployment team-a/payments flink-ha-exception'), ['warned', 'warned'], 'and reported the expired and the misplaced one');
+        assert.deepEqual(fromWebhook.get('FlinkHAException flink-ha-webhook/guard-attempt flink-ha-exception'), ['denied'], 'and the malformed one');
+        assert.deepEqual(fromWebhook.get('FlinkDeployment team-a/legacy legacy-exempt-label'), ['warned'], 'and the retired label');
+      }
     });
   }
 });

@@ -6,7 +6,7 @@ import jsonPatch from 'fast-json-patch';
 import type { ClusterView } from '../../src/policy/types.ts';
 import { type Json, admissionResponseOf, postRaw, sampleReview, startTestServer, type TestServer } from './helpers.ts';
 
-type Question = Exclude<keyof ClusterView, 'configMap' | 'knownFlinkClusterIds' | 'flinkDeployment' | 'haConfigMapsOf' | 'boundPod'>;
+type Question = Exclude<keyof ClusterView, 'configMap' | 'knownFlinkClusterIds' | 'flinkDeployment' | 'haConfigMapsOf' | 'boundPod' | 'exceptions'>;
 type Answers = { [K in Question]?: Awaited<ReturnType<ClusterView[K]>> };
 
 /** A ClusterView whose answers each case sets; anything unset is "could not check". */

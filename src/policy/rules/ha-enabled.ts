@@ -20,7 +20,7 @@ export const haEnabled: Rule = {
       if (kind === 'none') {
         return [finding('ha-enabled', 'denied',
           `${current.key}: ${current.value} (${where}) turns high availability off; a JobManager failure would lose the running jobs and their checkpoint pointers`,
-          `set ${haTypeWrite(f.version, f.legacyConfFile).key}: ${haTypeWrite(f.version, f.legacyConfFile).value} (or ZooKeeper HA), or exempt the object with the label ${t.config.exemptLabel}=true and a reason`)];
+          `set ${haTypeWrite(f.version, f.legacyConfFile).key}: ${haTypeWrite(f.version, f.legacyConfFile).value} (or ZooKeeper HA), or ask a platform admin for a FlinkHAException (ha-enabled) in ${t.config.exceptionNamespaces.join(' or ')}`)];
       }
       if (kind === 'unknown') {
         return [finding('ha-enabled', 'denied',

@@ -34,4 +34,6 @@ export const RULES: readonly Rule[] = [
 export const RULE_CATALOGUE: ReadonlyArray<{ id: Rule['id']; title: string; help: string }> = [
   ...RULES.map(({ id, title, help }) => ({ id, title, help })),
   { id: 'policy-error', title: 'The policy could not judge the object', help: 'Fix the object so that it parses (the message names the field), or report a bug.' },
+  { id: 'flink-ha-exception', title: 'Exemptions are FlinkHAExceptions in force, where exceptions count', help: 'Renew or delete an expired exception, move a misplaced one to an exception namespace, correct a malformed one (docs/exceptions.md).' },
+  { id: 'legacy-exempt-label', title: 'No object relies on the retired exempt label', help: 'Replace the flink-ha.io/exempt label by a FlinkHAException with a ticket and an expiry, then remove the label (docs/exceptions.md).' },
 ];

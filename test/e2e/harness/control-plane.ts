@@ -2,7 +2,7 @@
 // on, an admin kubeconfig, kube-controller-manager and kube-scheduler, and the Flink operator's CRDs installed.
 // No node: Pods are created and stay Pending.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { request as httpRequest } from 'node:http';
 import { freePort } from '../../support/free-port.ts';
@@ -92,6 +92,9 @@ export interface ControlPlaneOptions {
   /** The API server presents a client certificate to every webhook (an AdmissionConfiguration, see pki.ts);
    * the webhook verifies it with `plane.webhookClient.caCert` (startWebhook passes it as tls.clientCaFile). */
   webhookClientAuth?: boolean;
+  /** Write an audit log of the flink.apache.org writes (Metadata level: carries the webhooks' audit annotations)
+   * to `<dir>/audit.log`, one JSON event per line. */
+  auditLog?: boolean;
 }
 
 export async function startControlPlane(options: ControlPlaneOptions = {}): Promise<ControlPlane> {
@@ -162,6 +165,7 @@ export async function startControlPlane(options: ControlPlaneOptions = {}): Prom
         '--v=1',
         ...(options.node ? apiServerNodeFlags(pki) : []),
         ...(webhookClient ? [`--admission-control-config-file=${writeAdmissionConfiguration(dir, webhookClient)}`] : []),
+        ...(options.auditLog ? auditLogFlags(dir) : []),
       ],
       { dir },
     );
@@ -276,4 +280,21 @@ export function httpsGet(url: string, tls: { ca: Buffer; cert?: Buffer; key?: Bu
     req.on('error', reject);
     req.end();
   });
+}
+
+/** An audit policy that records writes of Flink resources at Metadata level (where admission audit annotations are). */
+function auditLogFlags(dir: string): string[] {
+  const policy = join(dir, 'audit-policy.yaml');
+  writeFileSync(policy, [
+    'apiVersion: audit.k8s.io/v1',
+    'kind: Policy',
+    'omitStages: [RequestReceived]',
+    'rules:',
+    '  - level: Metadata',
+    '    resources: [{group: flink.apache.org}]',
+    '    verbs: [create, update, patch, delete]',
+    '  - level: None',
+    '',
+  ].join('\n'));
+  return [`--audit-policy-file=${policy}`, `--audit-log-path=${join(dir, 'audit.log')}`, '--audit-log-mode=blocking'];
 }

@@ -35,8 +35,8 @@ describe('folder audit', () => {
 
   it('reads every document of every file (YAML, JSON List), and reports the broken one by file and line', async () => {
     const report = await auditManifests({ inputs: [`${fixtures}upstream`, `${fixtures}cases`], config });
-    // broken.yaml 1 + compliant-and-exempt.json 2 + ha-configmap-owned 1 + shared-cluster-id 2 + upstream 3.
-    assert.equal(report.objects, 9);
+    // broken.yaml 1 + compliant-and-exempt.json 3 (its exception too) + ha-configmap-owned 1 + shared-cluster-id 2 + upstream 3.
+    assert.equal(report.objects, 10);
     assert.equal(report.errors.length, 1);
     assert.match(report.errors[0]!.where, /cases\/broken\.yaml:1[23]$/);
     assert.match(report.errors[0]!.message, /YAML syntax error/);
@@ -77,7 +77,7 @@ describe('folder audit of the upstream manifests and the fixtures, with the real
       'ha-service-account unchecked Deployment default/flink-jobmanager upstream/jobmanager-session-deployment-ha.yaml:4',
       'ha-storage-dir unchecked Deployment default/flink-jobmanager upstream/jobmanager-session-deployment-ha.yaml:4',
       // cases: an owned HA ConfigMap; two clusters sharing a cluster-id (the policy would also pin it, the
-      // whole-set check sees the clash); a compliant FlinkDeployment (only what offline cannot check); an exempt one.
+      // whole-set check sees the clash); a compliant FlinkDeployment (only what offline cannot check); an excepted one.
       'no-owner-reference denied ConfigMap team-pay/payments-cluster-config-map cases/ha-configmap-owned.yaml:3',
       'no-ha-data-strip denied ConfigMap team-pay/payments-cluster-config-map cases/ha-configmap-owned.yaml:3',
       'cluster-id denied Deployment team-bi/analytics-blue-jobmanager cases/shared-cluster-id.yaml:3',
@@ -93,6 +93,8 @@ describe('folder audit of the upstream manifests and the fixtures, with the real
       'ha-service-account exempt FlinkDeployment team-a/scratch cases/compliant-and-exempt.json:1',
       'ha-storage-dir exempt FlinkDeployment team-a/scratch cases/compliant-and-exempt.json:1',
       'standby-jobmanagers exempt FlinkDeployment team-a/scratch cases/compliant-and-exempt.json:1',
+      // scratch is exempt by a FlinkHAException (it was by the retired label), which every review names.
+      'flink-ha-exception warned FlinkDeployment team-a/scratch cases/compliant-and-exempt.json:1',
     ].sort();
     assert.deepEqual(got, expected);
   });

@@ -31,6 +31,22 @@ describe('loadConfig', () => {
     assert.ok(result.config.excludedNamespaces.includes('flink-ha-webhook'), `the webhook's own namespace is excluded by default: ${JSON.stringify(result.config.excludedNamespaces)}`);
   });
 
+  it('exceptions count in the webhook namespace by default, wherever that is; the config can name others; the exempt label is retired', () => {
+    const defaults = loadConfig();
+    assert.ok(defaults.ok, 'defaults load');
+    assert.deepEqual(defaults.config.exceptionNamespaces, ['flink-ha-webhook'], 'the webhook namespace by default');
+    assert.equal(defaults.config.legacyExemptLabel, false, 'the exempt label exempts nothing by default');
+    const moved = loadConfig({ env: { FLINK_HA_WEBHOOK_NAMESPACE: 'platform' } });
+    assert.ok(moved.ok && moved.config.exceptionNamespaces.join() === 'platform', `follows webhookNamespace: ${JSON.stringify(moved)}`);
+    const named = loadConfig({ file: file('exceptionNamespaces: [platform-exceptions]\nlegacyExemptLabel: true\n'), env: { FLINK_HA_WEBHOOK_NAMESPACE: 'platform' } });
+    assert.ok(named.ok && named.config.exceptionNamespaces.join() === 'platform-exceptions' && named.config.legacyExemptLabel, `the config's list replaces the default: ${JSON.stringify(named)}`);
+    const env = loadConfig({ env: { FLINK_HA_EXCEPTION_NAMESPACES: 'a,b' } });
+    assert.ok(env.ok && env.config.exceptionNamespaces.join() === 'a,b', 'and the env');
+    const bad = loadConfig({ file: file('exceptionNamespaces: ["*"]\nlegacyExemptLabel: "yes"\n') });
+    assert.ok(!bad.ok, 'a wildcard namespace and a non-boolean switch are refused');
+    assert.ok(bad.errors.some((e) => e.includes('exceptionNamespaces.0')) && bad.errors.some((e) => e.includes('legacyExemptLabel')), `each named: ${JSON.stringify(bad.errors)}`);
+  });
+
   it('reads a file, then env, then overrides, in that precedence', () => {
     const path = file('haServiceAccount: flink-ha\nminJobManagers: 3\nmode: warn\n');
     const result = loadConfig({ file: path, env: { FLINK_HA_MIN_JOBMANAGERS: '4' }, overrides: { mode: 'audit' } });

@@ -38,18 +38,43 @@ describe('modes and exemptions', () => {
     assert.equal((await ask({ object: none(), config, cluster: nsWith({ 'flink-ha.io/mode': 'enforce' }) })).allowed, false);
   });
 
-  it('an exempt object is allowed untouched, and its findings say exempt with the reason', async () => {
-    const obj = withField(withField(none(), 'metadata.labels', { 'flink-ha.io/exempt': 'true' }), 'metadata.annotations', { 'flink-ha.io/exempt-reason': 'load test, no state' });
-    const d = await ask({ object: obj });
-    assert.equal(d.allowed, true);
+  // The exempt label is retired (issue 22): it exempts only with legacyExemptLabel: true, for one release, and says so.
+  const LEGACY = () => TEMPLATE_CONFIG({ legacyExemptLabel: true });
+  const labelled = () => withField(withField(none(), 'metadata.labels', { 'flink-ha.io/exempt': 'true' }), 'metadata.annotations', { 'flink-ha.io/exempt-reason': 'load test, no state' });
+
+  it('legacyExemptLabel: an exempt object is allowed untouched, its findings say exempt with the reason, and a note says the label is retiring', async () => {
+    const d = await ask({ object: labelled(), config: LEGACY() });
+    assert.equal(d.allowed, true, 'the legacy label still exempts');
     assert.deepEqual(d.patch, []);
-    assert.ok(d.findings.filter((f) => f.action !== 'passed').every((f) => f.action === 'exempt' && f.message.includes('load test, no state')), `every non-passed finding is exempt with the reason: ${JSON.stringify(d.findings)}`);
+    const rules = d.findings.filter((f) => f.action !== 'passed' && f.rule !== 'legacy-exempt-label');
+    assert.ok(rules.length > 0 && rules.every((f) => f.action === 'exempt' && f.message.includes('load test, no state')), `every non-passed rule finding is exempt with the reason: ${JSON.stringify(d.findings)}`);
+    assert.ok(d.warnings.some((w) => w.startsWith('[legacy-exempt-label]') && w.includes('only while legacyExemptLabel is on')), `a warning says the label is retiring: ${JSON.stringify(d.warnings)}`);
   });
 
-  it('an exempt namespace works the same way', async () => {
-    const d = await ask({ object: none(), cluster: nsWith({ 'flink-ha.io/exempt': 'true' }, { 'flink-ha.io/exempt-reason': 'sandbox' }) });
+  it('legacyExemptLabel: an exempt namespace works the same way', async () => {
+    const d = await ask({ object: none(), config: LEGACY(), cluster: nsWith({ 'flink-ha.io/exempt': 'true' }, { 'flink-ha.io/exempt-reason': 'sandbox' }) });
     assert.equal(d.allowed, true);
     assert.ok(d.findings.some((f) => f.action === 'exempt' && f.message.includes('namespace default: sandbox')), `an exempt finding naming the namespace's reason: ${JSON.stringify(d.findings)}`);
+  });
+
+  it('by default the exempt label on an object exempts nothing: the rules apply and a warning says what to do', async () => {
+    const d = await ask({ object: labelled() });
+    assert.equal(d.allowed, false, 'ha-enabled denies high-availability.type: NONE as if the label were not there');
+    assert.ok(!d.findings.some((f) => f.action === 'exempt'), `no finding is exempt: ${JSON.stringify(d.findings)}`);
+    const note = d.findings.find((f) => f.rule === 'legacy-exempt-label');
+    assert.equal(note?.action, 'warned', `a legacy-exempt-label note: ${JSON.stringify(d.findings)}`);
+    assert.match(note.fix ?? '', /FlinkHAException in flink-ha-webhook/, 'the fix names the exception and where it goes');
+  });
+
+  it('by default the exempt label on a namespace exempts nothing either, and each workload in it says so', async () => {
+    const d = await ask({ object: none(), cluster: nsWith({ 'flink-ha.io/exempt': 'true' }, { 'flink-ha.io/exempt-reason': 'sandbox' }) });
+    assert.equal(d.allowed, false, 'the namespace label exempts nothing');
+    assert.ok(d.findings.some((f) => f.rule === 'legacy-exempt-label' && f.message.includes('namespace default')), `the note names the namespace: ${JSON.stringify(d.findings)}`);
+  });
+
+  it('the legacy note comes once per review: from the mutating half, not the validating one', async () => {
+    const d = await ask({ object: labelled(), phase: 'validate' });
+    assert.deepEqual(d.findings.filter((f) => f.rule === 'legacy-exempt-label'), [], 'no note from the validating half');
   });
 
   it('excluded namespaces (kube-system by default) are never mutated or guarded', async () => {

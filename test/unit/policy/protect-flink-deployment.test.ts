@@ -93,6 +93,8 @@ describe('protect-flink-deployment: deleting a FlinkDeployment or FlinkSessionJo
     const exempt = fd();
     exempt.metadata!.labels = { 'flink-ha.io/exempt': 'true' };
     assert.equal((await ask({ oldObject: exempt, requester: PERSON, cluster: withState(), phase: 'validate' })).allowed, false, 'exempt label ignored');
+    // The label exempts workload rules only with legacyExemptLabel (retired by FlinkHAExceptions): never the front door.
+    assert.equal((await ask({ oldObject: exempt, requester: PERSON, cluster: withState(), config: TEMPLATE_CONFIG({ legacyExemptLabel: true }), phase: 'validate' })).allowed, false, 'exempt label ignored with legacyExemptLabel too');
     const warnNs = withState();
     warnNs.namespaces.set('default', { labels: { 'flink-ha.io/mode': 'audit' }, annotations: {} });
     assert.equal((await ask({ oldObject: fd(), requester: PERSON, cluster: warnNs, phase: 'validate' })).allowed, false, 'namespace mode label ignored');
