@@ -212,24 +212,41 @@ export function workerAudit(kubeconfig: string | undefined, config: WebhookConfi
   let worker: Worker | undefined;
   const ext = extname(fileURLToPath(import.meta.url));
   const run = (): Promise<AuditOutcome> => {
-    worker ??= new Worker(new URL(`./audit-worker${ext}`, import.meta.url), { workerData: { kubeconfig, config } });
+    worker ??= startWorker(new URL(`./audit-worker${ext}`, import.meta.url), { kubeconfig, config });
     const w = worker;
     w.unref();
     return new Promise((resolve, reject) => {
-      const onMessage = (m: { ok: boolean; outcome?: AuditOutcome; error?: string }) => {
+      const done = () => {
+        w.off('message', onMessage);
         w.off('error', onError);
+        w.off('exit', onExit);
+      };
+      const onMessage = (m: { ok: boolean; outcome?: AuditOutcome; error?: string }) => {
+        done();
         if (m.ok) resolve(m.outcome!);
         else reject(new Error(m.error));
       };
+      // A crashed or exited worker is replaced on the next run; the run in progress fails (never hangs).
       const onError = (err: Error) => {
-        w.off('message', onMessage);
-        worker = undefined; // a crashed worker is replaced on the next run
+        done();
+        worker = undefined;
         reject(err);
       };
+      const onExit = (code: number) => onError(new Error(`the audit thread exited (code ${code})`));
       w.once('message', onMessage);
       w.once('error', onError);
+      w.once('exit', onExit);
       w.postMessage('run');
     });
   };
   return Object.assign(run, { close: async () => void (await worker?.terminate()) });
+}
+
+/** dist/: the compiled worker. Under tsx (tests, runs from sources) the thread registers tsx's loader first: loader
+ * hooks are per thread, and a worker does not take `--import tsx` from execArgv. */
+function startWorker(file: URL, workerData: unknown): Worker {
+  if (!file.pathname.endsWith('.ts')) return new Worker(file, { workerData });
+  const tsx = import.meta.resolve('tsx/esm/api');
+  const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(file.href)}); });`;
+  return new Worker(code, { eval: true, workerData });
 }

@@ -5,7 +5,10 @@ import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pino from 'pino';
 import { defaultConfig } from '../../../src/config/load.ts';
-import { startBackgroundAudit, type AuditOutcome } from '../../../src/server/background-audit.ts';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startBackgroundAudit, workerAudit, type AuditOutcome } from '../../../src/server/background-audit.ts';
 import type { LeaderElection } from '../../../src/server/leader-election.ts';
 import { createMetrics } from '../../../src/server/metrics.ts';
 import { buildReports } from '../../../src/reports/build.ts';
@@ -95,5 +98,22 @@ describe('background audit schedule', () => {
     await audit.idle();
     assert.deepEqual(await series(metrics, 'flink_ha_webhook_audit_runs_total{result="success"}'), ['flink_ha_webhook_audit_runs_total{result="success"} 1']);
     audit.stop();
+  });
+});
+
+describe('the audit thread', () => {
+  it('runs the audit in a worker and hands back its failure as a rejected run (never a crash or a hang)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'audit-thread-'));
+    const kubeconfig = join(dir, 'kubeconfig');
+    // Port 1 on loopback: nothing listens, the read fails at once.
+    writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`);
+    const audit = workerAudit(kubeconfig, config);
+    try {
+      await assert.rejects(audit(), /127\.0\.0\.1:1/, 'the read fails with the server named');
+      await assert.rejects(audit(), /127\.0\.0\.1:1/, 'and the same thread answers the next run');
+    } finally {
+      await audit.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
