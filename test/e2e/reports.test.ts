@@ -159,7 +159,7 @@ describe('background audit: Reports and metrics from the leader', { timeout: 15 
     const sizes = got.value.map((r) => Buffer.byteLength(JSON.stringify(r)));
     const total = sizes.reduce((a, b) => a + b, 0);
     const lt = await metrics(leader);
-    console.error(`reports: ${MANY} Reports in ${ms} ms; total ${total} bytes, largest ${Math.max(...sizes)}, mean ${Math.round(total / MANY)}; last audit ${value(lt, 'flink_ha_webhook_audit_duration_seconds')} s wall, ${value(lt, 'flink_ha_webhook_audit_cpu_seconds')} s CPU, ${value(lt, 'flink_ha_webhook_audit_api_requests{stage="read"}')} read requests, ${value(lt, 'flink_ha_webhook_audit_api_requests{stage="reports"}')} Report requests`);
+    console.error(`reports: ${MANY} Reports in ${ms} ms; total ${total} bytes, largest ${Math.max(...sizes)}, mean ${Math.round(total / MANY)}; last audit ${value(lt, 'flink_ha_webhook_audit_duration_seconds')} s wall, ${value(lt, 'flink_ha_webhook_audit_cpu_seconds')} s CPU, ${value(lt, 'flink_ha_webhook_audit_api_requests{stage="read"}')} read requests, ${value(lt, 'flink_ha_webhook_audit_api_requests{stage="reports"}')} Report requests; leader RSS ${Math.round((value(lt, 'flink_ha_webhook_process_resident_memory_bytes') ?? 0) / 2 ** 20)} MB, main-thread event-loop lag max ${value(lt, 'flink_ha_webhook_nodejs_eventloop_lag_max_seconds')} s (the audit runs in a worker thread)`);
     for (const r of got.value) {
       const listed = (r.summary.fail ?? 0) + (r.summary.warn ?? 0) + (r.summary.error ?? 0) + (r.summary.skip ?? 0);
       assert.ok((r.results?.length ?? 0) <= MAX_RESULTS, `${r.metadata.namespace}: at most ${MAX_RESULTS} results (${r.results?.length})`);
