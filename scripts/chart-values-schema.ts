@@ -77,6 +77,15 @@ export function chartValuesSchema(): Record<string, unknown> {
       clientAuth: object({ caBundle: { type: 'string', pattern: '^([A-Za-z0-9+/]{4})*([A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$' }, require: { type: 'boolean' } }),
       exceptions: object({ installCRD: { type: 'boolean' } }),
       serviceMonitor: object({ enabled: { type: 'boolean' }, interval: { type: 'string', pattern: '^([0-9]+(ms|s|m|h))+$' }, labels: stringMap }),
+      reports: object({ installCRDs: { type: 'boolean' } }),
+      prometheusRule: object({
+        enabled: { type: 'boolean' },
+        labels: stringMap,
+        certificateExpiryDays: { type: 'integer', minimum: 1, maximum: 365 },
+        deniedHaWritesThreshold: { type: 'integer', minimum: 1 },
+        findingsFor: { type: 'string', pattern: '^([0-9]+(ms|s|m|h|d))+$' },
+      }),
+      grafanaDashboard: object({ enabled: { type: 'boolean' }, labels: stringMap, annotations: stringMap, namespace: string }),
       test: object({ enabled: { type: 'boolean' }, url: { type: 'string', pattern: '^(https://.+)?$' }, serverName: { type: 'string' } }),
     }),
   };

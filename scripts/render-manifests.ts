@@ -22,7 +22,9 @@ const SOURCE = /^---\n# Source: [^/\n]+\/templates\/([^\n]+)\n/m;
 export function renderBase(helm: string): Map<string, string> {
   const out = execFileSync(
     helm,
-    ['template', BASE_RELEASE.name, CHART_DIR, '--namespace', BASE_RELEASE.namespace, '--skip-tests'],
+    // Not the openreports CRDs: `kubectl delete -k` would delete them, and with them every other tool's Reports (the
+    // chart keeps them on uninstall; kustomize cannot). kustomize users create them once (docs/reports-and-alerts.md).
+    ['template', BASE_RELEASE.name, CHART_DIR, '--namespace', BASE_RELEASE.namespace, '--skip-tests', '--set', 'reports.installCRDs=false'],
     { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
   );
   // split() with a capture group alternates: [before, file, doc, file, doc, ...].

@@ -12,6 +12,7 @@ import { loadConfig } from '../config/load.ts';
 import { OFFLINE_CLUSTER, type ClusterView } from '../policy/types.ts';
 import { createLogger, type Logger } from '../server/logger.ts';
 import { startWebhookServer } from '../server/server.ts';
+import type { BackgroundAudit } from '../server/background-audit.ts';
 
 interface ServeFlags {
   port?: number;
@@ -61,19 +62,39 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
   if (exceptions && !(await exceptions.synced(5000))) logger.warn('FlinkHAExceptions not listed within 5 s: none applies until they are');
   const cluster: ClusterView = exceptions ? { ...connected.cluster, exceptions: () => exceptions.current() } : connected.cluster;
 
+  // The background audit is told of allowed reviews; it starts after the server (it needs the metrics).
+  let audit: BackgroundAudit | undefined;
+  let auditThread: { close(): Promise<void> } | undefined;
   let webhook;
   try {
-    webhook = await startWebhookServer({ config, cluster, logger });
+    webhook = await startWebhookServer({ config, cluster, logger, onAllowed: () => audit?.poke() });
   } catch (err) {
     logger.fatal({ reason: (err as Error).message }, `could not start: ${(err as Error).message}`);
     exceptions?.stop();
     logger.flush();
     return 1;
   }
-  // Marks the namespaces holding HA state, so that only their deletion waits on this webhook (fail closed).
-  const labeler = connected.kubeConfig && config.haStateNamespaceLabel
-    ? (await import('../kube/namespace-labeler.ts')).startNamespaceLabeler(connected.kubeConfig, config, logger, io.env.POD_NAME ?? hostname())
+  // The cluster-wide chores (namespace labels, background audit) are done by one replica: the leader Lease's holder.
+  const kc = connected.kubeConfig;
+  const wantsLabels = kc !== undefined && config.haStateNamespaceLabel !== '';
+  const wantsAudit = kc !== undefined && config.backgroundAudit.enabled;
+  const election = wantsLabels || wantsAudit
+    ? (await import('../server/leader-election.ts')).startLeaderElection(kc, { namespace: config.webhookNamespace, identity: io.env.POD_NAME ?? hostname(), logger })
     : undefined;
+  // Marks the namespaces holding HA state, so that only their deletion waits on this webhook (fail closed).
+  const labeler = wantsLabels && election
+    ? (await import('../kube/namespace-labeler.ts')).startNamespaceLabeler(kc, config, logger, election)
+    : undefined;
+  if (wantsAudit && election) {
+    const { startBackgroundAudit, workerAudit, reportStoreOf } = await import('../server/background-audit.ts');
+    const reports = config.backgroundAudit.reports ? reportStoreOf(kc) : undefined;
+    const thread = workerAudit(flags.kubeconfig, config);
+    auditThread = thread;
+    audit = startBackgroundAudit({
+      config, logger, metrics: webhook.metrics, election, audit: thread,
+      ...(reports ? { store: reports.store, storeRequests: reports.requests } : {}),
+    });
+  }
   const shown = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   // A mounted Secret may carry only tls.crt and tls.key; then the CA bundle lives wherever the cluster's does.
   const caBundle = existsSync(webhook.caPath) ? resolve(webhook.caPath) : `(no ${webhook.caPath}: the CA that signed tls.crt)`;
@@ -100,6 +121,9 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
       // SIGTERM comes from the kubelet: drain so the Service stops routing here first. Ctrl-C needs no drain.
       labeler?.stop();
       exceptions?.stop();
+      audit?.stop();
+      void auditThread?.close();
+      election?.stop();
       void webhook.shutdown({ drain: signal === 'SIGTERM' }).then(done);
     };
     process.on('SIGTERM', stop);

@@ -27,6 +27,15 @@ export const DEFAULT_CONFIG: WebhookConfig = {
   // component=autoscaler), so a label on HA state changes who reads it. One human note, inert to every tool.
   nonOwnerMetadata: { labels: [], annotations: ['kubernetes.io/description'], maxBytes: 4096 },
   mutationFailurePolicy: 'Ignore',
+  backgroundAudit: {
+    enabled: true,
+    intervalSeconds: 600,
+    debounceSeconds: 30,
+    reports: true,
+    maxResultsPerReport: 100,
+    metricsMaxNamespaces: 50,
+    rightsCheck: true,
+  },
   tls: {
     certDir: 'certs',
     certFile: 'tls.crt',

@@ -43,6 +43,21 @@ export const CONFIG_SCHEMA = {
       },
     },
     mutationFailurePolicy: { enum: ['Fail', 'Ignore'] },
+    backgroundAudit: {
+      type: 'object',
+      additionalProperties: false,
+      properties: {
+        enabled: { type: 'boolean' },
+        // A whole-cluster read: more often than every 5 s would make the audit most of the webhook's API traffic.
+        intervalSeconds: { type: 'integer', minimum: 5, maximum: 86400 },
+        debounceSeconds: { type: 'integer', minimum: 1, maximum: 3600 },
+        reports: { type: 'boolean' },
+        // 300 results of at most ~3 KiB each stay well under etcd's 1.5 MiB object limit.
+        maxResultsPerReport: { type: 'integer', minimum: 1, maximum: 300 },
+        metricsMaxNamespaces: { type: 'integer', minimum: 0, maximum: 1000 },
+        rightsCheck: { type: 'boolean' },
+      },
+    },
     tls: {
       type: 'object',
       additionalProperties: false,

@@ -68,6 +68,26 @@ export interface WebhookConfig {
   nonOwnerMetadata: { labels: string[]; annotations: string[]; maxBytes: number };
   /** How mutation failures are answered: `Ignore` allows with a warning, `Fail` denies. */
   mutationFailurePolicy: FailurePolicy;
+  /**
+   * The audit `serve` runs itself (the leader replica only, docs/reports-and-alerts.md): on a schedule and after
+   * allowed reviews, it keeps the audit gauges of /metrics and, with `reports`, one openreports.io Report per
+   * namespace with findings (and a ClusterReport for cluster-wide ones).
+   */
+  backgroundAudit: {
+    enabled: boolean;
+    intervalSeconds: number;
+    /** After an allowed review, the audit runs at most this long later (one run however many reviews came). */
+    debounceSeconds: number;
+    /** Keep openreports.io/v1alpha1 Reports (the CRDs must be installed; the chart does it when missing). */
+    reports: boolean;
+    /** Results kept per Report, worst first; the summary still counts every finding. */
+    maxResultsPerReport: number;
+    /** Namespaces with their own label value in the findings gauge (the most findings first); the rest are summed
+     * under namespace="_other", so the series stay bounded however many namespaces there are. */
+    metricsMaxNamespaces: number;
+    /** SubjectAccessReviews of Flink ServiceAccounts' ConfigMap rights (6 per ServiceAccount RBAC does not cover). */
+    rightsCheck: boolean;
+  };
   tls: {
     certDir: string;
     certFile: string;

@@ -1,21 +1,12 @@
 // Keeps the label `haStateNamespaceLabel` (default flink-ha.io/ha-state=true) on exactly the namespaces that hold
 // Flink HA ConfigMaps, so that the fail-closed namespaces webhook selects only those: with the webhook down, every
 // other namespace stays deletable. A watch of Flink-labelled ConfigMaps drives it; one replica acts at a time
-// (a Lease), and removing the label while HA state remains is refused by the protect-namespace guard.
-import {
-  CoordinationV1Api,
-  CoreV1Api,
-  PatchStrategy,
-  makeInformer,
-  setHeaderOptions,
-  V1MicroTime,
-  type KubeConfig,
-  type V1ConfigMap,
-  type V1Lease,
-} from '@kubernetes/client-node';
+// (the leader Lease), and removing the label while HA state remains is refused by the protect-namespace guard.
+import { CoreV1Api, PatchStrategy, makeInformer, setHeaderOptions, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { HA_LABELS, isHaConfigMap } from '../flink/ha-configmap.ts';
 import type { WebhookConfig } from '../config/types.ts';
+import type { LeaderElection } from '../server/leader-election.ts';
 
 export interface NamespaceLabeler {
   stop(): void;
@@ -23,22 +14,16 @@ export interface NamespaceLabeler {
   settled(): Promise<void>;
 }
 
-const LEASE_NAME = 'flink-ha-webhook-namespace-labeler';
-const LEASE_SECONDS = 15;
-const RENEW_MS = 5000;
-
-export function startNamespaceLabeler(kc: KubeConfig, config: WebhookConfig, logger: Logger, identity: string, resyncMs = 30_000): NamespaceLabeler {
+export function startNamespaceLabeler(kc: KubeConfig, config: WebhookConfig, logger: Logger, election: LeaderElection, resyncMs = 30_000): NamespaceLabeler {
   const core = kc.makeApiClient(CoreV1Api);
-  const coordination = kc.makeApiClient(CoordinationV1Api);
   const label = config.haStateNamespaceLabel;
   const log = logger.child({ component: 'namespace-labeler' });
-  let leader = false;
   let stopped = false;
   let pending: Promise<void> = Promise.resolve();
   let timer: NodeJS.Timeout | undefined;
 
   const reconcile = async () => {
-    if (!leader || stopped) return;
+    if (!election.isLeader() || stopped) return;
     const cms = await core.listConfigMapForAllNamespaces({ labelSelector: `type=${HA_LABELS.type}` });
     const holding = new Set(cms.items.filter((cm) => isHaConfigMap({ ...cm, apiVersion: 'v1', kind: 'ConfigMap' }))
       .map((cm) => cm.metadata?.namespace ?? '').filter((ns) => ns && !config.excludedNamespaces.includes(ns)));
@@ -67,46 +52,11 @@ export function startNamespaceLabeler(kc: KubeConfig, config: WebhookConfig, log
     }, delayMs);
   };
 
-  // Leader election over a Lease in the webhook's namespace: holder = this pod; taken over once it expired.
-  const campaign = async () => {
-    const now = new V1MicroTime();
-    const spec = { holderIdentity: identity, leaseDurationSeconds: LEASE_SECONDS, renewTime: now };
-    let lease: V1Lease | undefined;
-    try {
-      lease = await coordination.readNamespacedLease({ name: LEASE_NAME, namespace: config.webhookNamespace });
-    } catch (err) {
-      if ((err as { code?: number }).code !== 404) throw err;
-    }
-    if (!lease) {
-      await coordination.createNamespacedLease({ namespace: config.webhookNamespace, body: { metadata: { name: LEASE_NAME, namespace: config.webhookNamespace }, spec: { ...spec, acquireTime: now } } });
-    } else {
-      const holder = lease.spec?.holderIdentity;
-      const renewed = lease.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
-      const expired = renewed + (lease.spec?.leaseDurationSeconds ?? LEASE_SECONDS) * 1000 < now.getTime();
-      if (holder !== identity && !expired) {
-        if (leader) log.info('lost the namespace-labeler lease');
-        leader = false;
-        return;
-      }
-      await coordination.replaceNamespacedLease({ name: LEASE_NAME, namespace: config.webhookNamespace, body: { ...lease, spec: { ...lease.spec, ...spec } } });
-    }
-    if (!leader) {
-      log.info({ identity }, 'holds the namespace-labeler lease');
-      leader = true;
-      schedule(0);
-    }
-  };
-  const campaignLoop = () => {
-    if (stopped) return;
-    campaign().catch((err: unknown) => {
-      leader = false;
-      log.warn({ err: (err as Error).message.split('\n')[0] }, 'namespace-labeler lease: could not renew');
-    }).finally(() => {
-      if (!stopped) leaseTimer = setTimeout(campaignLoop, RENEW_MS);
-    });
-  };
-  let leaseTimer: NodeJS.Timeout | undefined;
-  campaignLoop();
+  // One replica at a time keeps the labels: the holder of the shared leader Lease (src/server/leader-election.ts).
+  election.onChange((isLeader) => {
+    if (isLeader) schedule(0);
+  });
+  if (election.isLeader()) schedule(0);
 
   const informer = makeInformer<V1ConfigMap>(kc, `/api/v1/configmaps?labelSelector=type%3D${HA_LABELS.type}`,
     () => core.listConfigMapForAllNamespaces({ labelSelector: `type=${HA_LABELS.type}` }), `type=${HA_LABELS.type}`);
@@ -122,7 +72,6 @@ export function startNamespaceLabeler(kc: KubeConfig, config: WebhookConfig, log
       stopped = true;
       clearInterval(resync);
       if (timer) clearTimeout(timer);
-      if (leaseTimer) clearTimeout(leaseTimer);
       void informer.stop();
     },
     settled: () => pending,

@@ -39,6 +39,8 @@ export interface AdmissionDeps {
   replies: ReplyBatch;
   /** The policy; replaceable so tests can make it throw. */
   decide?: typeof policyDecide;
+  /** Told of every allowed review that is not a dry run: the cluster may have changed (the background audit). */
+  onAllowed?: () => void;
 }
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -81,6 +83,7 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
       written: () => {
         const seconds = (performance.now() - started) / 1000;
         deps.metrics.observeReview(webhook, seconds, allowed, patched, dryRun, findings);
+        if (allowed && !dryRun) deps.onAllowed?.();
         if (line) {
           line.durationMs = Math.round(seconds * 1e6) / 1e3;
           logInfo(deps.logger, line, 'admission review');

@@ -2,6 +2,7 @@
 // several servers in one process do not collide). Children for the hot labels are bound once.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Finding } from '../policy/types.ts';
+import { createAuditMetrics, type AuditMetrics } from './metrics-audit.ts';
 
 export type Webhook = 'mutate' | 'validate';
 /**
@@ -19,6 +20,8 @@ export interface Metrics {
   error(webhook: Webhook, reason: ErrorReason): void;
   certificateLoaded(notAfter: Date): void;
   certificateReload(result: 'success' | 'failure'): void;
+  /** The background audit's (src/server/metrics-audit.ts). */
+  audit: AuditMetrics;
 }
 
 /** Counts not yet handed to a prom-client counter child. */
@@ -136,8 +139,11 @@ export function createMetrics(): Metrics {
   };
   for (const t of tallies) t.child.inc(0);
 
+  const audit = createAuditMetrics(registry);
+
   return {
     registry,
+    audit,
     observeReview(webhook, seconds, allowed, patched, dryRun, findings) {
       const b = bound[webhook];
       b.duration.observe(seconds);

@@ -41,6 +41,8 @@ export interface WebhookServerOptions {
   logger: Logger;
   metrics?: Metrics;
   decide?: AdmissionDeps['decide'];
+  /** See AdmissionDeps.onAllowed. */
+  onAllowed?: () => void;
 }
 
 export interface WebhookServer {
@@ -84,7 +86,7 @@ export async function startWebhookServer(options: WebhookServerOptions): Promise
   const rate = new BodyRateWatch(config.server.minBodyBytesPerSecond, config.server.bodyRateGraceMs);
   const replies = new ReplyBatch();
   const stage = new ReviewStage(() => replies.flush());
-  const deps: AdmissionDeps = { config, budget, rate, ...(clientCa === undefined ? {} : { clientAuth: { require: config.tls.requireClientCert } }), cluster: options.cluster, logger, metrics, stage, replies, ...(options.decide ? { decide: options.decide } : {}) };
+  const deps: AdmissionDeps = { config, budget, rate, ...(clientCa === undefined ? {} : { clientAuth: { require: config.tls.requireClientCert } }), cluster: options.cluster, logger, metrics, stage, replies, ...(options.decide ? { decide: options.decide } : {}), ...(options.onAllowed ? { onAllowed: options.onAllowed } : {}) };
   const mutate = admissionRoute('mutate', deps);
   const validate = admissionRoute('validate', deps);
   const app = createApp({ metrics, notReadyReason: () => (shuttingDown ? 'shutting down' : undefined) });

@@ -15,6 +15,8 @@ export interface WebhookOptions {
   configFile?: string | null;
   /** Extra `serve` flags. */
   args?: string[];
+  /** Extra environment (e.g. POD_NAME: the identity two replicas compete for the leader Lease with). */
+  env?: Record<string, string>;
   /** With a plane started with webhookClientAuth: verify the API server's client certificate (default true). */
   clientAuth?: boolean;
 }
@@ -51,7 +53,7 @@ export async function startWebhook(plane: ControlPlane, options: WebhookOptions 
   args.push(...(options.args ?? []));
   // The client CA goes in by env (FLINK_HA_CLIENT_CA_FILE), so any --config file still applies.
   const clientCa = options.clientAuth !== false ? plane.webhookClient?.caCert : undefined;
-  const env = childEnv(clientCa === undefined ? {} : { FLINK_HA_CLIENT_CA_FILE: clientCa });
+  const env = childEnv({ ...options.env, ...(clientCa === undefined ? {} : { FLINK_HA_CLIENT_CA_FILE: clientCa }) });
 
   // The webhook's own namespace holds the Lease of the replica that keeps the flink-ha.io/ha-state labels.
   await plane.kubectlOk(['apply', '--server-side', '--field-manager=flink-ha-e2e', '-f', '-'], {
