@@ -107,14 +107,14 @@ describe('openreports CRDs and Report RBAC', () => {
   const reportRule = (docs: Doc[]) => (find(docs, 'ClusterRole')!.rules as Array<{ apiGroups: string[]; verbs: string[] }>).find((r) => r.apiGroups.includes('openreports.io'));
   it('by default: both CRDs (kept on uninstall) and the rights to keep Reports', async () => {
     const docs = await render({});
-    const crds = docs.filter((d) => d.kind === 'CustomResourceDefinition');
+    const crds = docs.filter((d) => d.kind === 'CustomResourceDefinition' && d.metadata.name.endsWith('.openreports.io'));
     assert.deepEqual(crds.map((d) => d.metadata.name).sort(), ['clusterreports.openreports.io', 'reports.openreports.io']);
     for (const c of crds) assert.equal(c.metadata.annotations?.['helm.sh/resource-policy'], 'keep', `${c.metadata.name}: an uninstall must not delete other tools' Reports`);
     assert.deepEqual(reportRule(docs)?.verbs, ['get', 'list', 'create', 'update', 'delete']);
   });
   it('installCRDs false: no CRD; reports off: no rights on Reports', async () => {
     const docs = await render({ reports: { installCRDs: false }, config: { backgroundAudit: { reports: false } } });
-    assert.equal(docs.filter((d) => d.kind === 'CustomResourceDefinition').length, 0, 'no CRD');
+    assert.equal(docs.filter((d) => d.kind === 'CustomResourceDefinition' && d.metadata.name.endsWith('.openreports.io')).length, 0, 'no openreports CRD');
     assert.equal(reportRule(docs), undefined, 'least privilege: no Report rights when none are written');
   });
 });
