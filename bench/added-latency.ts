@@ -47,7 +47,7 @@ export async function measureAddedLatency(plane: ControlPlane, options: AddedLat
   const flinkDeployment = (n: number) => ({
     apiVersion: 'flink.apache.org/v1beta1', kind: 'FlinkDeployment', metadata: { name: `bench-fd-${n}`, namespace: ns },
     spec: {
-      image: 'flink:1.20', flinkVersion: 'v1_20', serviceAccount: 'flink', flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2' },
+      image: 'flink:1.20', flinkVersion: 'v1_20', serviceAccount: 'flink', flinkConfiguration: { 'taskmanager.numberOfTaskSlots': '2', 'high-availability.storageDir': 's3://bench/ha' },
       jobManager: { resource: { memory: '2048m', cpu: 1 } }, taskManager: { resource: { memory: '2048m', cpu: 1 } },
     },
   });
