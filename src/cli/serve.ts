@@ -130,7 +130,10 @@ async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: str
   // API server until then (so no wait here), and whenever a watch is down.
   const watched = watchCluster(kc, {
     imagePatterns,
-    onError: (name, err) => logger.warn({ informer: name, err: ((err as Error)?.message ?? String(err)).split('\n')[0] }, `watch of ${name} lost; answering from the API server until it is back`),
+    // Logged on the 1st, 2nd, 4th, 8th... failure of a watch: one that cannot start (no CRD, no RBAC) retries every 30 s.
+    onError: (name, err, attempt) => {
+      if ((attempt & (attempt - 1)) === 0) logger.warn({ informer: name, attempt, err: ((err as Error)?.message ?? String(err)).split('\n')[0] }, `watch of ${name} lost; answering from the API server until it is back`);
+    },
   });
   void Promise.all(watched.all.map((i) => i.whenSynced())).then(() => logger.info('cluster view: every informer synced'));
   return { cluster: apiClusterView(kc, { imagePatterns, watched }), kubeConfig: kc, stop: () => watched.stop() };

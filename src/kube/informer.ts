@@ -17,8 +17,8 @@ export interface InformerOptions<T extends KubernetesObject> {
   project?: (obj: KubernetesObject) => T;
   /** Called after every change the cache takes in (add, update, delete, relist), with the object's namespace. */
   onChange?: (namespace: string) => void;
-  /** Called when the watch fails (before the restart), for a log line. */
-  onError?: (name: string, err: unknown) => void;
+  /** Called when the watch fails (before the restart), for a log line; `attempt` counts the failures so far. */
+  onError?: (name: string, err: unknown, attempt: number) => void;
   /** First restart delay after an error (doubles up to maxBackoffMs). */
   backoffMs?: number;
   maxBackoffMs?: number;
@@ -98,11 +98,12 @@ export function startInformer<T extends KubernetesObject>(kc: KubeConfig, option
   lw.on('delete', changed);
   // 'connect' is each (re)connection's start: until the watch is back, events may be missing.
   lw.on('connect', () => { connected = false; });
+  // The cache stays a consistent snapshot at its resourceVersion: the restart resumes the watch from there (every
+  // event since, or 410 Gone and a relist), and answers come from the API server until it is connected again.
   lw.on('error', (err: unknown) => {
     connected = false;
-    listed = false;
     restarts++;
-    options.onError?.(options.name, err);
+    options.onError?.(options.name, err, restarts);
     scheduleRestart();
   });
 
@@ -120,7 +121,8 @@ export function startInformer<T extends KubernetesObject>(kc: KubeConfig, option
   const run = () => {
     if (stopped) return;
     lw.start().catch((err: unknown) => {
-      options.onError?.(options.name, err);
+      restarts++;
+      options.onError?.(options.name, err, restarts);
       scheduleRestart();
     });
   };

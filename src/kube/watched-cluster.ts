@@ -39,7 +39,7 @@ export interface WatchedCluster {
 
 export interface WatchedClusterOptions {
   imagePatterns?: string[];
-  onError?: (name: string, err: unknown) => void;
+  onError?: (name: string, err: unknown, attempt: number) => void;
 }
 
 const TYPE_SELECTOR = `type=${HA_LABELS.type}`;
