@@ -119,7 +119,9 @@ export function addedRows(m: AddedLatency, targets: { p50?: number; p99?: number
       rows.push({
         name: `${LABEL[k]}: ${name} added by the webhook (load ${m.load.start.toFixed(1)}-${m.load.end.toFixed(1)})`,
         value: added, unit: 'ms',
-        ...(target === undefined ? {} : { target: `<= ${target} ms on a quiet machine`, met: added <= target }),
+        // A target is judged only on a quiet machine (1-minute load below 2 on these 2 cores): under load the spread
+        // of the requests without the webhook alone is larger than the targets.
+        ...(target === undefined ? {} : { target: `<= ${target} ms on a quiet machine`, ...(Math.max(m.load.start, m.load.end) < 2 ? { met: added <= target } : {}) }),
         detail: { withWebhook: quantile(m.registered[k], q), without: quantile(m.bare[k], q), samples: m.registered[k].length, load1: m.load },
       });
     }

@@ -2,6 +2,7 @@
 // failed watch makes it unsynced, and it resumes from its resourceVersion (no relist) and is synced again; objects
 // are projected as they arrive, from the LIST and from watch events alike.
 import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
 import https from 'node:https';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +20,7 @@ describe('startInformer against a fake API server', () => {
   let kc: KubeConfig;
   const requests: string[] = [];
   let failNextWatch = true;
-  const streams: https.ServerResponse[] = [];
+  const streams: ServerResponse[] = [];
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'fhw-informer-'));
