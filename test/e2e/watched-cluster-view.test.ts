@@ -2,11 +2,13 @@
 // answers what exists with no API call; what was created a moment ago is never answered "missing" or "none" (those
 // are asked of the API server); a guard's HA ConfigMaps are always listed afresh; a stopped watch means the API.
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { KubeConfig } from '@kubernetes/client-node';
 import { defaultConfig } from '../../src/config/load.ts';
 import { apiClusterView, type ApiClusterView } from '../../src/kube/api-cluster-view.ts';
 import { watchCluster, type WatchedCluster } from '../../src/kube/watched-cluster.ts';
-import { createFlinkNamespace, startControlPlane, type ControlPlane } from './harness/index.ts';
+import { REPO_ROOT, createFlinkNamespace, mintedKubeconfig, startControlPlane, type ControlPlane } from './harness/index.ts';
 
 const NS = 'watched';
 const calls = (view: ApiClusterView) => [...view.stats.calls.values()].reduce((a, b) => a + b, 0);
@@ -80,6 +82,23 @@ describe('the watched cluster view against a real API server', { timeout: 300_00
     assert.equal(calls(view), before, 'cluster-ids from the watch');
   });
 
+  it("the chart's ClusterRole (manifests/base/rbac.yaml) lets every informer sync as the webhook's ServiceAccount", async () => {
+    await plane.kubectlOk(['create', 'namespace', 'flink-ha-webhook']);
+    await plane.kubectlOk(['create', 'serviceaccount', 'flink-ha-webhook', '-n', 'flink-ha-webhook']);
+    await plane.kubectlOk(['apply', '-f', join(REPO_ROOT, 'manifests', 'base', 'rbac.yaml')]);
+    const kc = new KubeConfig();
+    kc.loadFromFile(await mintedKubeconfig(plane, 'flink-ha-webhook', 'flink-ha-webhook'));
+    const errors: string[] = [];
+    const asWebhook = watchCluster(kc, { imagePatterns: defaultConfig().imagePatterns, onError: (name, err) => errors.push(`${name}: ${String((err as Error)?.message ?? err)}`) });
+    try {
+      await waitFor(() => asWebhook.all.every((i) => i.synced()), 'every informer synced as the webhook', 60_000).catch((err: Error) => {
+        throw new Error(`${err.message}; not synced: ${asWebhook.all.filter((i) => !i.synced()).map((i) => i.name).join(', ')}; errors: ${errors.join(' | ')}`);
+      });
+    } finally {
+      await asWebhook.stop();
+    }
+  });
+
   it('asks the API server once a watch is stopped (not synced)', async () => {
     await watched.serviceAccounts.stop();
     assert.equal(watched.serviceAccounts.synced(), false, 'a stopped informer is not synced');
@@ -89,8 +108,8 @@ describe('the watched cluster view against a real API server', { timeout: 300_00
   });
 });
 
-async function waitFor(done: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
+async function waitFor(done: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
   while (!done()) {
     if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
     await new Promise((r) => setTimeout(r, 20));
