@@ -25,12 +25,15 @@ export async function run(): Promise<BenchResult[]> {
     const after = await webhookCounts(w);
     const reviews = after.reviews - before.reviews;
     const calls = after.calls - before.calls;
+    // Inside the webhook (body read to answer written), against what the API server's requests gained.
+    const inside = (after.seconds - before.seconds) / Math.max(1, after.timed - before.timed) * 1000;
     return [
       ...addedRows(m, { p50: 1.5 }),
       {
         name: 'cluster API calls per review (steady state, the reviews above)', value: reviews > 0 ? Math.round((calls / reviews) * 1000) / 1000 : 0, unit: 'calls',
         target: '0 for answers the informers hold', detail: { reviews, calls, byQuestion: after.byQuestion },
       },
+      { name: `time inside the webhook per review, mean (load ${m.load.start.toFixed(1)}-${m.load.end.toFixed(1)})`, value: Math.round(inside * 1000) / 1000, unit: 'ms', detail: { reviews } },
     ];
   } finally {
     await webhook?.stop();
@@ -39,7 +42,7 @@ export async function run(): Promise<BenchResult[]> {
 }
 
 /** Reviews answered and cluster API calls made so far, from the webhook's /metrics. */
-async function webhookCounts(webhook: Webhook): Promise<{ reviews: number; calls: number; byQuestion: Record<string, number> }> {
+async function webhookCounts(webhook: Webhook): Promise<{ reviews: number; calls: number; seconds: number; timed: number; byQuestion: Record<string, number> }> {
   const text = await new Promise<string>((resolve, reject) => {
     https.get(`${webhook.url}/metrics`, { ca: webhook.caPem() }, (res) => {
       let body = '';
@@ -52,5 +55,8 @@ async function webhookCounts(webhook: Webhook): Promise<{ reviews: number; calls
   for (const l of text.split('\n').filter((x) => x.startsWith('flink_ha_webhook_cluster_api_calls_total{'))) {
     byQuestion[/question="([^"]*)"/.exec(l)?.[1] ?? '?'] = Number(l.split(' ').pop());
   }
-  return { reviews: sum('flink_ha_webhook_admission_reviews_total{'), calls: sum('flink_ha_webhook_cluster_api_calls_total{'), byQuestion };
+  return {
+    reviews: sum('flink_ha_webhook_admission_reviews_total{'), calls: sum('flink_ha_webhook_cluster_api_calls_total{'),
+    seconds: sum('flink_ha_webhook_admission_duration_seconds_sum{'), timed: sum('flink_ha_webhook_admission_duration_seconds_count{'), byQuestion,
+  };
 }
