@@ -124,7 +124,7 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
       audit?.stop();
       void auditThread?.close();
       election?.stop();
-      void webhook.shutdown({ drain: signal === 'SIGTERM' }).then(done);
+      void webhook.shutdown({ drain: signal === 'SIGTERM' }).then(() => connected.stop?.()).then(done);
     };
     process.on('SIGTERM', stop);
     process.on('SIGINT', stop);
@@ -137,12 +137,12 @@ async function serve(flags: ServeFlags, io: CliIo): Promise<number> {
  * client-node is loaded only when there is a cluster to ask: it costs ~75 MB of RSS, which an offline webhook
  * (local runs, the benchmark) should not pay.
  */
-async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: string[], logger: Logger, io: CliIo): Promise<{ cluster: ClusterView; kubeConfig?: KubeConfig } | undefined> {
+async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: string[], logger: Logger, io: CliIo): Promise<{ cluster: ClusterView; kubeConfig?: KubeConfig; stop?: () => Promise<void> } | undefined> {
   if (!kubeconfig && !io.env.KUBERNETES_SERVICE_HOST) {
     logger.warn('offline: no --kubeconfig and not in a cluster; rules that need the cluster answer "could not check"');
     return { cluster: OFFLINE_CLUSTER };
   }
-  const [{ KubeConfig }, { apiClusterView }] = await Promise.all([import('@kubernetes/client-node'), import('../kube/api-cluster-view.ts')]);
+  const [{ KubeConfig }, { apiClusterView }, { watchCluster }] = await Promise.all([import('@kubernetes/client-node'), import('../kube/api-cluster-view.ts'), import('../kube/watched-cluster.ts')]);
   const kc = new KubeConfig();
   try {
     if (kubeconfig) {
@@ -156,7 +156,17 @@ async function clusterViewFor(kubeconfig: string | undefined, imagePatterns: str
     io.stderr(`flink-ha-webhook serve: cannot read the kubeconfig: ${(err as Error).message}\n`);
     return undefined;
   }
-  return { cluster: apiClusterView(kc, { imagePatterns }), kubeConfig: kc };
+  // Informers over what the policy reads (watched-cluster.ts): reviews answer from them once synced, and from the
+  // API server until then (so no wait here), and whenever a watch is down.
+  const watched = watchCluster(kc, {
+    imagePatterns,
+    // Logged on the 1st, 2nd, 4th, 8th... failure of a watch: one that cannot start (no CRD, no RBAC) retries every 30 s.
+    onError: (name, err, attempt) => {
+      if ((attempt & (attempt - 1)) === 0) logger.warn({ informer: name, attempt, err: ((err as Error)?.message ?? String(err)).split('\n')[0] }, `watch of ${name} lost; answering from the API server until it is back`);
+    },
+  });
+  void Promise.all(watched.all.map((i) => i.whenSynced())).then(() => logger.info('cluster view: every informer synced'));
+  return { cluster: apiClusterView(kc, { imagePatterns, watched }), kubeConfig: kc, stop: () => watched.stop() };
 }
 
 function parsePort(value: string): number {

@@ -114,9 +114,10 @@ export interface ClusterView {
   /**
    * Optional: the HA ConfigMaps of one Flink cluster (labels `app=<clusterId>`, `type=flink-native-kubernetes`, as
    * Flink writes them and the operator cleans them up), `[]` when it has none, `undefined` = could not check. Always
-   * asked fresh: an empty answer must never come from a cache, because guards deny or warn on it.
+   * asked fresh: an empty answer must never come from a cache, because guards deny or warn on it; only `use:
+   * 'warning'` (the caller only warns on the answer, never allows a destructive write) may be answered from a watch.
    */
-  haConfigMapsOf?(namespace: string, clusterId: string): Promise<KubeObject[] | undefined>;
+  haConfigMapsOf?(namespace: string, clusterId: string, use?: 'guard' | 'warning'): Promise<KubeObject[] | undefined>;
   /** Optional (see ConfigMapLookup); absent means "could not check". */
   configMap?: ConfigMapLookup;
   /** Optional: a FlinkDeployment (a session job's session cluster); `null` = it does not exist, `undefined` = could not check. */

@@ -45,6 +45,11 @@ export interface AdmissionDeps {
 
 export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
+/** A review of a Pod itself (not a subresource). */
+function isPodReview(request: { resource?: { group?: string; resource?: string }; subResource?: string }): boolean {
+  return request.resource?.resource === 'pods' && !request.resource.group && !request.subResource;
+}
+
 export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHandler {
   const ctx: PolicyContext = { config: deps.config, cluster: deps.cluster };
   const decide = deps.decide ?? policyDecide;
@@ -61,15 +66,20 @@ export function admissionRoute(webhook: Webhook, deps: AdmissionDeps): RequestHa
     const request = parsed.request;
     let response: AdmissionResponse;
     let findings: Finding[] = [];
+    // A Pod is decided whole on /mutate (both halves, the validating one on the patched Pod), so it costs the API
+    // server one call: for Pods the validating half only warns (the HA ServiceAccount's rights) or denies what it
+    // cannot read, which a mutating webhook may answer as well; reinvocation (IfNeeded) judges again what a later
+    // webhook changed (docs/latency.md). A policy error on it then fails closed, as validation did.
+    const phase = webhook === 'mutate' && isPodReview(request) ? 'both' : webhook;
     try {
-      const decision = await decide(toPolicyRequest(request), ctx, webhook);
+      const decision = await decide(toPolicyRequest(request), ctx, phase);
       findings = decision.findings;
       response = responseOf(request.uid, decision);
     } catch (err) {
       // A bug in the policy (or a Decision that does not serialise): answered, never a 5xx or a crash.
       deps.metrics.error(webhook, 'policy_error');
       deps.logger.error({ webhook, uid: request.uid, err }, 'the policy failed on this review');
-      response = policyErrorResponse(request.uid, webhook, deps.config.mutationFailurePolicy, err);
+      response = policyErrorResponse(request.uid, phase, deps.config.mutationFailurePolicy, err);
     }
     // What the metrics and the log line need, taken now: the queued answer then holds no part of the request,
     // whose objects can be collected young instead of surviving to the end of the turn.

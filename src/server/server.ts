@@ -16,6 +16,8 @@ import { startCertReloader, type CertReloader } from './cert-reloader.ts';
 import { ensureDevCertificates, pathsOf } from './certs.ts';
 import { trackConnections } from './connections.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
+import { registerClusterViewMetrics } from './metrics-cluster.ts';
+import type { ApiClusterView } from '../kube/api-cluster-view.ts';
 import { ReplyBatch } from './reply-batch.ts';
 import { ReviewStage } from './review-stage.ts';
 
@@ -61,6 +63,7 @@ export interface WebhookServer {
 export async function startWebhookServer(options: WebhookServerOptions): Promise<WebhookServer> {
   const { config, logger } = options;
   const metrics = options.metrics ?? createMetrics();
+  if ('stats' in options.cluster) registerClusterViewMetrics(metrics.registry, options.cluster as ApiClusterView);
   const files = { dir: config.tls.certDir, ...config.tls };
   const paths = pathsOf(files);
   const { generated } = await ensureDevCertificates(files, config.server.serviceDnsNames);

@@ -7,6 +7,7 @@ import request from 'supertest';
 import { defaultConfig } from '../../src/config/load.ts';
 import type { Decision } from '../../src/policy/types.ts';
 import { REVIEWS_DIR, admissionResponseOf, postRaw, sampleReview, startTestServer, type TestServer } from './helpers.ts';
+import { fakeCluster } from '../support/policy.ts';
 
 const post = (srv: TestServer, path: string, review: unknown) => postRaw(srv.url + path, JSON.stringify(review), { ca: srv.ca });
 
@@ -103,10 +104,18 @@ describe('a policy that throws (a bug) is answered, never a 5xx', () => {
   });
 
   it('/mutate with mutationFailurePolicy Ignore admits unchanged, with a policy-error warning', async () => {
-    const res = admissionResponseOf(await post(ignore, '/mutate', sampleReview('pod-create')));
-    assert.equal(res.allowed, true);
+    const res = admissionResponseOf(await post(ignore, '/mutate', sampleReview('deployment-create')));
+    assert.equal(res.allowed, true, 'a Deployment is admitted unchanged');
     assert.equal(res.patch, undefined);
     assert.match(res.warnings?.[0] ?? '', /^policy-error: .*boom in a rule/);
+  });
+
+  // A Pod is decided with both halves on /mutate (its validating call is gone): a policy error denies it, as the
+  // validating call's did before, whatever mutationFailurePolicy says.
+  it('/mutate denies a Pod (its validation is decided there) even with mutationFailurePolicy Ignore', async () => {
+    const res = admissionResponseOf(await post(ignore, '/mutate', sampleReview('pod-create')));
+    assert.equal(res.allowed, false, 'a Pod whose review throws is refused (fail closed, as its validation was)');
+    assert.match(res.status?.message ?? '', /^policy-error: .*boom in a rule/);
   });
 
   it('/mutate with mutationFailurePolicy Fail denies', async () => {
@@ -137,6 +146,39 @@ describe('health and readiness', () => {
       assert.equal(review.headers.connection, 'close', 'answers while draining retire their connection');
       await stopping;
       assert.equal(srv.ws.server.listening, false);
+    } finally {
+      await srv.close();
+    }
+  });
+});
+
+// One call per Pod: /mutate answers a Pod with its validating half too (docs/latency.md), so the HA ServiceAccount's
+// rights are checked on the ServiceAccount the patch binds; other kinds keep their halves apart.
+describe('a Pod is judged whole on /mutate', () => {
+  const cluster = (canManage: boolean) => fakeCluster({
+    namespaces: new Map([['flink-jobs', { labels: {}, annotations: {} }]]),
+    serviceAccounts: new Set(['flink-jobs/flink']),
+    rights: new Map([['flink-jobs/flink', canManage]]),
+  });
+  for (const canManage of [false, true]) {
+    it(`warns ${canManage ? 'nothing' : 'that the bound ServiceAccount may not manage ConfigMaps'} (rights: ${canManage})`, async () => {
+      const srv = await startTestServer({ cluster: cluster(canManage) });
+      try {
+        const res = admissionResponseOf(await post(srv, '/mutate', sampleReview('pod-create')));
+        assert.equal(res.allowed, true, 'a Pod is never refused for its ServiceAccount\'s rights: a warning');
+        assert.ok(res.patch, 'the ServiceAccount is bound');
+        const rights = (res.warnings ?? []).filter((w) => w.startsWith('[ha-service-account] ServiceAccount flink may not'));
+        assert.equal(rights.length, canManage ? 0 : 1, `the validating half's warning, on the bound ServiceAccount: ${JSON.stringify(res.warnings)}`);
+      } finally {
+        await srv.close();
+      }
+    });
+  }
+  it('a Deployment on /mutate gets only the mutating half (its validation stays a call of its own)', async () => {
+    const srv = await startTestServer({ cluster: cluster(false) });
+    try {
+      const res = admissionResponseOf(await post(srv, '/mutate', sampleReview('deployment-create')));
+      assert.ok(!(res.warnings ?? []).some((w) => w.includes('may not get/list/watch')), `no rights warning on /mutate: ${JSON.stringify(res.warnings)}`);
     } finally {
       await srv.close();
     }

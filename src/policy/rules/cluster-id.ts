@@ -99,7 +99,8 @@ async function clusterIdFor(t: Target): Promise<string | undefined> {
  */
 async function leftoverState(t: Target, id: string): Promise<Finding[]> {
   if (t.request.operation !== 'CREATE') return [];
-  const configMaps = await t.cluster.haConfigMapsOf?.(t.namespace, id);
+  // Only warned on (never allows a write): a watched answer a moment behind is good enough.
+  const configMaps = await t.cluster.haConfigMapsOf?.(t.namespace, id, 'warning');
   if (configMaps === undefined) {
     return [finding('cluster-id', 'unchecked', `could not read the HA ConfigMaps of cluster-id ${id} in namespace ${t.namespace} to check for leftover HA state (FLINK-30004)`)];
   }

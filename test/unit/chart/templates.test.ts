@@ -208,3 +208,25 @@ describe('optional objects', () => {
     assert.equal(probePod(await render({ test: { enabled: false } })), undefined);
   });
 });
+
+// One call per Pod (docs/latency.md): the mutating webhook judges a Pod whole, so the validating one leaves Pods out,
+// unless its failurePolicy is stricter than the mutation's (an outage must still hold Pods as configured).
+describe('Pods and the validating workloads webhook', () => {
+  const validatingWorkloads = (docs: Doc[]) => docs.find((d) => d.kind === 'ValidatingWebhookConfiguration')!.webhooks.find((w: { name: string }) => w.name === 'workloads.flink-ha.io') as { rules: Array<{ resources: string[] }> };
+  const resources = (docs: Doc[]) => validatingWorkloads(docs).rules.flatMap((r) => r.resources);
+  const mutatingResources = (docs: Doc[]) => (find(docs, 'MutatingWebhookConfiguration')!.webhooks[0] as { rules: Array<{ resources: string[] }> }).rules.flatMap((r) => r.resources);
+  const cases: Array<{ mutation: string; workloadValidation: string; pods: boolean }> = [
+    { mutation: 'Ignore', workloadValidation: 'Ignore', pods: false },
+    { mutation: 'Fail', workloadValidation: 'Fail', pods: false },
+    { mutation: 'Fail', workloadValidation: 'Ignore', pods: false },
+    { mutation: 'Ignore', workloadValidation: 'Fail', pods: true },
+  ];
+  for (const c of cases) {
+    it(`mutation ${c.mutation}, workloadValidation ${c.workloadValidation}: Pods ${c.pods ? 'also' : 'not'} validated`, async () => {
+      const docs = await render({ failurePolicy: { mutation: c.mutation, workloadValidation: c.workloadValidation } });
+      assert.equal(resources(docs).includes('pods'), c.pods, `validating workloads.flink-ha.io resources: ${JSON.stringify(resources(docs))}`);
+      assert.ok(resources(docs).includes('configmaps'), 'Flink config ConfigMaps are still validated');
+      assert.ok(mutatingResources(docs).includes('pods'), 'the mutating webhook always sees Pods');
+    });
+  }
+});
