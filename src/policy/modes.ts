@@ -22,11 +22,11 @@ export async function resolveMode(t: Target): Promise<{ mode: Mode; exemption?: 
   if (guarded) return { mode: config.guardMode };
   const obj = t.draft ?? t.old;
   if (!guarded && obj?.metadata?.labels?.[config.exemptLabel] === 'true') {
-    return { mode: 'enforce', exemption: { reason: reasonOf(obj.metadata.annotations?.[config.exemptReasonAnnotation]), byLabel: true } };
+    return { mode: 'enforce', exemption: { reason: `label ${config.exemptLabel} on the object: ${reasonOf(obj.metadata.annotations?.[config.exemptReasonAnnotation])}`, byLabel: true } };
   }
   const meta = t.classified.shape === 'namespace' ? undefined : await t.cluster.namespaceMeta(t.namespace);
   if (meta?.labels[config.exemptLabel] === 'true') {
-    return { mode: 'enforce', exemption: { reason: `namespace ${t.namespace}: ${reasonOf(meta.annotations[config.exemptReasonAnnotation])}`, byLabel: true } };
+    return { mode: 'enforce', exemption: { reason: `label ${config.exemptLabel} on namespace ${t.namespace}: ${reasonOf(meta.annotations[config.exemptReasonAnnotation])}`, byLabel: true } };
   }
   const label = meta?.labels[config.modeLabel] as Mode | undefined;
   if (label && MODES.has(label)) return { mode: label };

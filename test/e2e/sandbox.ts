@@ -35,6 +35,7 @@ Try (the README's walkthrough):
   node bin/flink-ha-webhook.mjs audit --cluster -n ${NAMESPACE}      # the same verdicts, from the installed config
   kubectl --kubeconfig $FLINK_KUBECONFIG -n ${NAMESPACE} delete configmap demo-cluster-config-map   # allowed: Flink's own cleanup
 
+${sandbox.helmInstead ? `To run it as a Helm release instead (README "Helm in the --in-cluster sandbox"):\n  ${sandbox.helmInstead.join('\n  ')}\n` : ''}
 Ctrl-C stops everything.
 `);
 

@@ -4,6 +4,7 @@
 import { join } from 'node:path';
 import { createFlinkNamespace, podBoundKubeconfig, REPO_ROOT, startControlPlane, startE2E, type ControlPlane } from './index.ts';
 import { buildWebhookImage } from './image.ts';
+import { ensureHelm } from './helm-binary.ts';
 import { installWebhookInCluster } from './in-cluster.ts';
 import { startNode } from './node.ts';
 import { webhookConfigMap } from './webhook.ts';
@@ -16,6 +17,8 @@ export interface Sandbox {
   where: string;
   /** The image the --in-cluster sandbox built and loaded into the node (undefined: the plain sandbox runs dist/). */
   image?: string;
+  /** --in-cluster: the commands that swap the sandbox's kustomize install for a Helm release of the same image. */
+  helmInstead?: string[];
   /** A pod-bound token of the `flink` ServiceAccount in SANDBOX_NAMESPACE: Flink's own identity. */
   flinkKubeconfig: string;
   stop(): Promise<void>;
@@ -28,10 +31,19 @@ async function startInCluster(log: (line: string) => void) {
   try {
     const image = await buildWebhookImage();
     log(`sandbox: built the image ${image.ref} from the Containerfile (${(image.sizeBytes / 1e6).toFixed(1)} MB) and loaded it into the node's containerd`);
-    await installWebhookInCluster(plane, node, image);
+    const installed = await installWebhookInCluster(plane, node, image);
+    const at = image.ref.lastIndexOf(':');
     return {
       plane,
       image: image.ref,
+      // Helm cannot adopt what `kubectl apply -k` made: the README's "Helm in the --in-cluster sandbox", filled in.
+      helmInstead: [
+        `alias helm=${await ensureHelm()}`,
+        `kubectl delete -k ${installed.overlayDir} --wait`,
+        `helm install flink-ha-webhook charts/flink-ha-webhook -n flink-ha-webhook --create-namespace --set tls.mode=helm \\`,
+        `  --set image.repository=${image.ref.slice(0, at)} --set image.tag=${image.ref.slice(at + 1)} --set image.pullPolicy=Never \\`,
+        `  --set-string 'config.storageDirTemplate=s3://flink-ha/{namespace}/{clusterId}' --set config.mode=enforce --wait`,
+      ],
       where: `two Pods of deployment/flink-ha-webhook in namespace flink-ha-webhook, image ${image.ref} (kubectl -n flink-ha-webhook logs deploy/flink-ha-webhook)`,
       stop: async () => {
         await node.stop();
@@ -59,6 +71,7 @@ async function startLocal(log: (line: string) => void, args: string[]) {
   return {
     plane: e2e.plane,
     image: undefined,
+    helmInstead: undefined,
     where: `${e2e.webhook.url} (compiled dist/, no image)   log: ${e2e.webhook.process().logFile}\n              answers /mutate and /validate only to the API server's client certificate (CA ${e2e.plane.webhookClient?.caCert ?? '?'})`,
     stop: () => e2e.stop(),
   };

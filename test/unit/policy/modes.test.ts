@@ -52,6 +52,32 @@ describe('modes and exemptions', () => {
     assert.ok(d.findings.some((f) => f.action === 'exempt' && f.message.includes('namespace default: sandbox')), `an exempt finding naming the namespace's reason: ${JSON.stringify(d.findings)}`);
   });
 
+  it('warn mode words every mutation as what it would do: "would add env POD_IP", never "would added"', async () => {
+    const jm = fixture('upstream/jobmanager-session-deployment-ha.yaml', 'Deployment');
+    const container = (jm.spec as { template: { spec: { containers: Array<{ env?: unknown[] }> } } }).template.spec.containers[0]!;
+    delete container.env; // without its POD_IP env, which the rule adds
+    const d = await ask({ object: jm, cluster: nsWith({ 'flink-ha.io/mode': 'warn' }) });
+    assert.ok(d.warnings.some((w) => w.startsWith('[pod-ip-address] would add env POD_IP')), `a would-add warning: ${JSON.stringify(d.warnings)}`);
+    assert.ok(d.warnings.every((w) => !/ would (added|removed|replaced)\b/.test(w)), `no past tense after would: ${JSON.stringify(d.warnings)}`);
+  });
+
+  it('a denied request says once that nothing was applied (its status), not on every mutation line', async () => {
+    const d = await ask({ object: none() });
+    assert.equal(d.allowed, false, 'HA NONE is denied');
+    assert.ok(d.findings.some((f) => f.action === 'mutated'), 'its mutations are still reported');
+    assert.ok(d.findings.every((f) => !f.message.includes('not applied')), `no per-line suffix: ${JSON.stringify(d.findings.map((f) => f.message))}`);
+  });
+
+  it('an exempted admission says in one warning which exemption applied (object or namespace label) and why', async () => {
+    const obj = withField(withField(none(), 'metadata.labels', { 'flink-ha.io/exempt': 'true' }), 'metadata.annotations', { 'flink-ha.io/exempt-reason': 'load test' });
+    const byObject = (await ask({ object: obj })).warnings.filter((w) => w.startsWith('[exempt]'));
+    assert.equal(byObject.length, 1, `one exempt warning: ${JSON.stringify(byObject)}`);
+    assert.match(byObject[0]!, /not enforced \(.*ha-enabled.*\): exempt, label flink-ha\.io\/exempt on the object: load test$/);
+    const byNamespace = (await ask({ object: none(), cluster: nsWith({ 'flink-ha.io/exempt': 'true' }, { 'flink-ha.io/exempt-reason': 'sandbox' }) })).warnings.filter((w) => w.startsWith('[exempt]'));
+    assert.match(byNamespace[0] ?? '', /exempt, label flink-ha\.io\/exempt on namespace default: sandbox$/, `names the namespace label: ${JSON.stringify(byNamespace)}`);
+    assert.deepEqual((await ask({ object: bare() })).warnings.filter((w) => w.startsWith('[exempt]')), [], 'no exempt warning without an exemption');
+  });
+
   it('excluded namespaces (kube-system by default) are never mutated or guarded', async () => {
     const d = await ask({ object: none(), namespace: 'kube-system' });
     assert.equal(d.allowed, true);
