@@ -37,9 +37,12 @@ export function chartValuesSchema(): Record<string, unknown> {
       image: object({
         repository: { type: 'string', minLength: 1 },
         // A string: `tag: 1.2` in YAML is a number, and would render as 1.2 (or 1.20 as 1.2).
-        tag: { type: 'string', minLength: 1 },
+        // Empty: the chart's appVersion.
+        tag: { type: 'string' },
+        // A digest pins the image and wins over the tag.
+        digest: { type: 'string', pattern: '^$|^sha256:[0-9a-f]{64}$' },
         pullPolicy: { enum: ['Always', 'IfNotPresent', 'Never'] },
-      }, { required: ['repository', 'tag'] }),
+      }, { required: ['repository'] }),
       imagePullSecrets: { type: 'array', items: object({ name: { type: 'string', minLength: 1 } }, { required: ['name'] }) },
       // At least one: with none, the fail-closed guards refuse every HA ConfigMap deletion.
       replicas: { type: 'integer', minimum: 1 },

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import type { CliIo } from './io.ts';
 import type { Register } from './main.ts';
-import { loadConfig } from '../config/load.ts';
+import { loadConfig, type ConfigResult } from '../config/load.ts';
 import type { WebhookConfig } from '../config/types.ts';
 import { auditCluster, auditManifestSnapshot } from '../audit/run.ts';
 import { manifestSnapshot, readManifests } from '../sources/manifests.ts';
@@ -45,7 +45,7 @@ export const registerAudit: Register = (program: Command, io: CliIo, done: (code
     .addOption(new Option('-o, --output <format>', 'output format').choices(OUTPUT_FORMATS).default('table'))
     .addOption(new Option('--fail-on <level>', 'exit 1 when a finding reaches this level').choices(['deny', 'warn', 'never']).default('deny'))
     .addOption(new Option('--report-api <api>', '-o policyreport as wgpolicyk8s.io/v1alpha2 PolicyReports or openreports.io/v1alpha1 Reports (Kyverno 1.19, Kubewarden)').choices(POLICY_REPORT_APIS).default('wgpolicyk8s'))
-    .option('--config <file>', 'webhook config file (HA ServiceAccount, excluded namespaces, ...)')
+    .option('--config <file>', 'webhook config file (HA ServiceAccount, excluded namespaces, ...); with --cluster the default is the installed webhook\'s own (its ConfigMap)')
     .option('--request-timeout <seconds>', 'per API request', '30')
     .option('--page-size <n>', 'objects per LIST page', '500')
     .option('--no-rights-check', 'skip the ConfigMap rights check of Flink ServiceAccounts (RBAC lists, and 6 SubjectAccessReviews per ServiceAccount RBAC does not cover; the rights stay unchecked)')
@@ -60,15 +60,15 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: CliIo): Promise
     io.stderr(`audit: ${usage}\n`);
     return EXIT.input;
   }
-  const loaded = loadConfig({ file: flags.config, env: io.env });
-  if (!loaded.ok) {
-    for (const e of loaded.errors) io.stderr(`audit: ${e}\n`);
-    return EXIT.input;
-  }
-  const config = loaded.config;
   const progress = stderrProgress(io);
   let report: AuditReport;
   try {
+    const loaded = flags.cluster && flags.config === undefined ? await installedConfig(flags, io) : loadConfig({ file: flags.config, env: io.env });
+    if (!loaded.ok) {
+      for (const e of loaded.errors) io.stderr(`audit: ${e}\n`);
+      return EXIT.input;
+    }
+    const config = loaded.config;
     report = flags.cluster ? await liveAudit(flags, config, progress.update) : await folderAudit(inputs, flags, config, io);
   } catch (err) {
     progress.done();
@@ -96,6 +96,27 @@ function usageError(inputs: string[], flags: AuditFlags): string | undefined {
     if (!/^[1-9]\d*$/.test(value)) return `${name} must be a positive whole number (got '${value}')`;
   }
   return undefined;
+}
+
+/**
+ * A live audit without --config judges with the config the installed webhook runs with (its ConfigMap), so that
+ * the audit and the webhook give one answer; it says on stderr where it found it, or that it used the defaults.
+ */
+async function installedConfig(flags: AuditFlags, io: CliIo): Promise<ConfigResult> {
+  const { loadKubeConfig } = await import('../kube/api-client.ts');
+  const { findInstalledConfig } = await import('../sources/installed-config.ts');
+  const kc = loadKubeConfig(flags);
+  const installed = await findInstalledConfig(kc, Number(flags.requestTimeout) * 1000);
+  if (installed.found) {
+    io.stderr(`audit: judging with the installed webhook's config: ${installed.where}; --config FILE to judge with another\n`);
+    return loadConfig({ text: { yaml: installed.yaml, source: installed.where }, env: io.env });
+  }
+  const d = loadConfig({ env: io.env });
+  if (d.ok) {
+    const c = d.config;
+    io.stderr(`audit: no installed webhook config found (${installed.why}); judging with the built-in defaults (mode ${c.mode}, guardMode ${c.guardMode}, haServiceAccount ${c.haServiceAccount}, storageDirTemplate ${c.storageDirTemplate ?? 'none'}); --config FILE to judge with yours\n`);
+  }
+  return d;
 }
 
 async function folderAudit(inputs: string[], flags: AuditFlags, config: WebhookConfig, io: CliIo): Promise<AuditReport> {

@@ -91,5 +91,10 @@ async function runDryRun(inputs: string[], flags: DryRunFlags, io: CliIo): Promi
   for (const r of denied) io.stderr(`dry-run: DENIED ${r.kind} ${r.namespace}/${r.name} (${whereOf(r.source)}): ${r.message ?? ''}\n`);
   const mutated = out.results.filter((r) => r.allowed && r.patch.length > 0).length;
   io.stderr(`dry-run: ${out.results.length} objects: ${mutated} mutated, ${denied.length} denied, ${out.errors.length} input errors\n`);
+  // Said plainly, once: offline, the questions only the cluster answers stay open; the live webhook asks them.
+  const unchecked = out.results.filter((r) => r.findings.some((f) => f.action === 'unchecked' || / \(could not check /.test(f.message)));
+  if (unchecked.length > 0) {
+    io.stderr(`dry-run: ${unchecked.length} objects have checks only the cluster can answer (does the ServiceAccount exist and may it manage ConfigMaps, is the cluster-id unique, is there leftover HA state): the live webhook checks them, and denies a workload whose ServiceAccount does not exist; \`audit --cluster\` answers them for what is deployed\n`);
+  }
   return out.errors.length > 0 ? 2 : denied.length > 0 ? 1 : 0;
 }

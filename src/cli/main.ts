@@ -34,6 +34,11 @@ const SUBCOMMANDS: Record<string, { usage: string; summary: string; load: () => 
     summary: "send a running webhook a dry-run review and check that it answers (the chart's helm test)",
     load: async () => (await import('./probe.ts')).registerProbe,
   },
+  onboard: {
+    usage: 'onboard -n <ns>',
+    summary: "print a Flink namespace's ServiceAccount, Role and RoleBinding with the ConfigMap verbs Flink's HA needs",
+    load: async () => (await import('./onboard.ts')).registerOnboard,
+  },
   audit: {
     usage: 'audit [inputs...]',
     summary: 'report what the webhook would do to a folder of manifests or a live cluster, and what only a whole cluster shows',

@@ -52,6 +52,8 @@ const ENV_FIELDS: Record<string, { path: string[]; type: 'string' | 'int' | 'lis
 export interface LoadOptions {
   /** Path of a YAML config file; absent means defaults only. */
   file?: string;
+  /** The config's YAML text itself (read elsewhere: the installed webhook's ConfigMap), named by `source`. */
+  text?: { yaml: string; source: string };
   /** The environment to read FLINK_HA_* overrides from (pass process.env at the edge). */
   env?: Record<string, string | undefined>;
   /** CLI flag overrides, highest precedence. Nested objects (tls, server) are merged field by field. */
@@ -60,20 +62,21 @@ export interface LoadOptions {
 
 export function loadConfig(options: LoadOptions = {}): ConfigResult {
   let fromFile: unknown = {};
-  if (options.file !== undefined) {
+  const source = options.file ?? options.text?.source;
+  if (source !== undefined) {
     try {
-      fromFile = yaml.load(readFileSync(options.file, 'utf8')) ?? {};
+      fromFile = yaml.load(options.file !== undefined ? readFileSync(options.file, 'utf8') : options.text!.yaml) ?? {};
     } catch (err) {
-      return { ok: false, errors: [`${options.file}: ${(err as Error).message.split('\n')[0]}`] };
+      return { ok: false, errors: [`${source}: ${(err as Error).message.split('\n')[0]}`] };
     }
     if (typeof fromFile !== 'object' || Array.isArray(fromFile)) {
-      return { ok: false, errors: [`${options.file}: the config file must be a YAML mapping of settings`] };
+      return { ok: false, errors: [`${source}: the config file must be a YAML mapping of settings`] };
     }
   }
   const merged = structuredClone(fromFile) as Record<string, unknown>;
   const envErrors = applyEnv(merged, options.env ?? {});
   deepMerge(merged, options.overrides ?? {});
-  return validateConfig(merged, options.file ?? 'config', envErrors);
+  return validateConfig(merged, source ?? 'config', envErrors);
 }
 
 /** Validates a partial config object and fills in the defaults. */

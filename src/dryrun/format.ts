@@ -27,8 +27,9 @@ function formatOne(r: DryRunResult, format: Exclude<DryRunFormat, 'json'>): stri
     case 'diff': {
       const before = dumpYaml(r.original);
       const after = r.object ? dumpYaml(r.object) : '';
-      const label = `${r.source.file}#${r.source.index} ${subject(r)}`;
-      const body = before === after ? '' : createTwoFilesPatch(`a/${label}`, `b/${label}`, before, after, '', '', { context: 3 }).split('\n').slice(1).join('\n');
+      // An absolute path keeps one slash after a/ and b/; no header, so no trailing tab after the name.
+      const label = `${r.source.file.replace(/^\/+/, '')}#${r.source.index} ${subject(r)}`;
+      const body = before === after ? '' : createTwoFilesPatch(`a/${label}`, `b/${label}`, before, after, undefined, undefined, { context: 3 }).split('\n').slice(1).join('\n');
       return `${header(r)}${body}`;
     }
     case 'yaml':
@@ -56,7 +57,7 @@ function subject(r: DryRunResult): string {
 
 /** Comment lines: the object, the verdict and every rule that did something. */
 function header(r: DryRunResult): string {
-  const lines = [`# ${subject(r)} (${whereOf(r.source)}): ${r.allowed ? (r.patch.length > 0 ? 'mutated' : 'allowed') : 'DENIED'}`];
+  const lines = [`# ${subject(r)} (${whereOf(r.source)}): ${r.allowed ? (r.patch.length > 0 ? 'mutated' : 'allowed') : 'DENIED (nothing applied)'}`];
   for (const f of r.findings) {
     if (f.action === 'passed') continue;
     lines.push(`#   [${f.rule}] ${f.action}: ${f.message}`);

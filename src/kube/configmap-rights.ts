@@ -2,7 +2,9 @@
 // asks about one verb). Shared by the webhook's ClusterView and the live audit so both ask the same question.
 import type { V1SubjectAccessReview } from '@kubernetes/client-node';
 
-export const HA_CONFIGMAP_VERBS = ['get', 'list', 'watch', 'create', 'update', 'delete'] as const;
+import { HA_CONFIGMAP_VERBS } from '../flink/ha-rbac.ts';
+
+export { HA_CONFIGMAP_VERBS };
 
 export function configMapRightsReviews(namespace: string, serviceAccount: string): V1SubjectAccessReview[] {
   return HA_CONFIGMAP_VERBS.map((verb) => ({

@@ -153,13 +153,15 @@ function assemble(request: PolicyRequest, target: Target, raw: Finding[], mode: 
   const adjusted = adjust(raw, mode, exemption, target.config.guardMode);
   const denied = adjusted.filter((f) => f.action === 'denied');
   const allowed = denied.length === 0;
-  // A denied request is stored with no change: say so on the mutations it would otherwise have had.
-  const findings = allowed ? adjusted : adjusted.map((f) => (f.action === 'mutated' ? { ...f, message: `${f.message} (not applied: the request is denied)` } : f));
+  // A denied request is stored with no change: the denial says so once (status, and the faces' headers), not
+  // every mutation line.
+  const findings = adjusted;
   const mutated = allowed && findings.some((f) => f.action === 'mutated');
   const patch = mutated && request.object && target.draft && target.editablePart ? patchOf(request.object, target.draft, target.editablePart) : [];
   const warnings = mode === 'audit' ? [] : findings
     .filter((f) => f.action === 'mutated' || f.action === 'warned' || f.action === 'unchecked')
     .map((f) => `[${f.rule}] ${f.message}`);
+  // An exempted admission says which exemption applied in its own note (modes.ts: legacy-exempt-label, flink-ha-exception).
   const auditAnnotations: Record<string, string> = {};
   for (const f of findings) {
     if (f.action === 'passed') continue;
@@ -203,10 +205,15 @@ function adjust(findings: Finding[], workloadMode: Mode, workloadExemption: Exem
     const exemption = (guard && workloadExemption?.byLabel) || (workloadExemption?.rules && !workloadExemption.rules.has(f.rule)) ? undefined : workloadExemption;
     if (exemption) return { ...f, action: 'exempt', message: `${f.message} (exempt: ${exemption.reason})` };
     if (mode === 'enforce') return f;
-    if (f.action === 'mutated') return { ...f, action: 'warned', message: `would ${f.message} (${mode} mode)` };
+    if (f.action === 'mutated') return { ...f, action: 'warned', message: `would ${presentTense(f.message)} (${mode} mode)` };
     if (f.action === 'denied') return { ...f, action: 'warned', message: `would deny: ${f.message} (${mode} mode)` };
     return f;
   });
+}
+
+/** A mutation's message begins with what was done ("set ...", "added ..."); "would" takes the verb's base form. */
+function presentTense(message: string): string {
+  return message.replace(/^(added|removed|replaced|derived|bound)\b/, (verb) => ({ added: 'add', removed: 'remove', replaced: 'replace', derived: 'derive', bound: 'bind' })[verb] ?? verb);
 }
 
 function errorDecision(request: PolicyRequest, phase: Phase, ctx: PolicyContext, subject: string, message: string): Decision {

@@ -53,8 +53,8 @@ export async function flinkViewOf(
     } else {
       complete = false;
       incompleteReason = cm === null
-        ? `the config ConfigMap ${mounted} does not exist yet; it gets the HA settings when it is created`
-        : `the config ConfigMap ${mounted} could not be read; it gets the HA settings when it is admitted`;
+        ? `the config ConfigMap ${mounted} does not exist yet; the webhook judges it when it is created (in enforce mode it adds the HA settings there)`
+        : `the config ConfigMap ${mounted} could not be read; the webhook judges it when it is admitted (in enforce mode it adds the HA settings there)`;
     }
   }
   // -D args are only Flink's when they follow the image's entrypoint command; after `bash -c "..."` (the native
@@ -63,7 +63,7 @@ export async function flinkViewOf(
   if (complete && !(classified.mode === 'standalone' && entry !== undefined && FLINK_ENTRYPOINTS.has(entry))) {
     complete = false;
     incompleteReason = classified.mode === 'native'
-      ? `in native mode the config lives in ConfigMap ${mounted ?? 'flink-config-<cluster-id>'}, which gets the HA settings when it is admitted`
+      ? `in native mode the config lives in ConfigMap ${mounted ?? 'flink-config-<cluster-id>'}, which the webhook judges on its own when it is admitted (in enforce mode it adds the HA settings there)`
       : 'the container\'s args do not start with a Flink entrypoint (jobmanager, taskmanager, standalone-job), so no -D arg can be added: set the HA keys in its Flink config';
   }
   const layered = layeredCarrier(readers, writer);

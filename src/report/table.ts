@@ -27,14 +27,15 @@ export function renderTable(report: AuditReport): string {
     group.push(f);
   }
   const labelWidth = Math.max(...Object.values(LABEL).map((l) => l.length));
+  let causes = 0;
   for (const [key, group] of groups) {
     const [namespace, clusterId] = key.split('\u0000');
     lines.push(`${namespace === '(cluster-wide)' ? 'cluster-wide' : `namespace ${namespace}`}${clusterId ? `, Flink cluster ${clusterId}` : ''}`);
-    for (const f of group) {
-      const where = f.file ? `  (${whereOf({ file: f.file, line: f.line, item: f.item })})` : '';
-      lines.push(`  ${LABEL[f.action].padEnd(labelWidth)}  ${f.rule.padEnd(24)}  ${f.kind}/${f.name}${where}`);
-      lines.push(`  ${' '.repeat(labelWidth)}  ${f.message}`);
-      if (f.fix) lines.push(`  ${' '.repeat(labelWidth)}  fix: ${f.fix}`);
+    for (const c of byCause(group)) {
+      causes++;
+      lines.push(`  ${LABEL[c.action].padEnd(labelWidth)}  ${c.rule.padEnd(24)}  ${c.objects.join(', ')}`);
+      lines.push(`  ${' '.repeat(labelWidth)}  ${c.message}`);
+      for (const fix of c.fixes) lines.push(`  ${' '.repeat(labelWidth)}  fix: ${fix}`);
     }
     lines.push('');
   }
@@ -44,8 +45,49 @@ export function renderTable(report: AuditReport): string {
   const counts = (['denied', 'error', 'warned', 'mutated', 'unchecked', 'exempt', 'passed'] as const)
     .filter((a) => (s.byAction[a] ?? 0) > 0)
     .map((a) => `${s.byAction[a]} ${LABEL[a].toLowerCase()}`);
-  lines.push(`${s.objects} objects audited: ${counts.length > 0 ? counts.join(', ') : 'no findings'}${s.errors > 0 ? `; ${s.errors} input errors` : ''}`);
+  const denied = objectsWorst(report.findings, ['denied', 'error']);
+  const objects = `${s.objects} objects audited${denied > 0 ? ` (${denied} would be denied)` : ''}`;
+  const findings = counts.length > 0 ? `; ${s.findings} findings, shown as ${causes} lines (one per cause; passes only counted): ${counts.join(', ')}` : ': no findings';
+  lines.push(`${objects}${findings}${s.errors > 0 ? `; ${s.errors} input errors` : ''}`);
   return `${lines.map(printable).join('\n')}\n`;
+}
+
+interface Cause {
+  action: AuditFinding['action'];
+  rule: string;
+  message: string;
+  objects: string[];
+  fixes: string[];
+}
+
+/**
+ * One line per cause, not per object sharing it: findings of a group with the same action, rule and message are
+ * one entry naming every object (a missing storageDir denies the ConfigMap, the JobManager and the TaskManagers
+ * alike). Exempt findings are one entry per exemption: what was not enforced, on which objects, and why.
+ */
+function byCause(group: AuditFinding[]): Cause[] {
+  const causes = new Map<string, Cause>();
+  for (const f of group) {
+    const exempt = f.action === 'exempt' ? /\(exempt: (.*)\)$/.exec(f.message)?.[1] : undefined;
+    const key = exempt !== undefined ? `exempt\u0000${exempt}` : `${f.action}\u0000${f.rule}\u0000${f.message}`;
+    let c = causes.get(key);
+    if (!c) causes.set(key, (c = { action: f.action, rule: exempt !== undefined ? 'exempt' : f.rule, message: exempt !== undefined ? `exempt, ${exempt}` : f.message, objects: [], fixes: [] }));
+    const where = f.file ? `  (${whereOf({ file: f.file, line: f.line, item: f.item })})` : '';
+    const object = `${f.kind}/${f.name}${where}`;
+    if (!c.objects.includes(object)) c.objects.push(object);
+    if (exempt !== undefined && !c.fixes.includes(f.rule)) c.fixes.push(f.rule);
+    else if (exempt === undefined && f.fix && !c.fixes.includes(f.fix)) c.fixes.push(f.fix);
+  }
+  return [...causes.values()].map((c) => (c.rule === 'exempt'
+    ? { ...c, message: `not enforced (${c.fixes.join(', ')}): ${c.message}`, fixes: [] }
+    : c));
+}
+
+/** How many objects have their worst finding among `actions`. */
+function objectsWorst(findings: AuditFinding[], actions: Array<AuditFinding['action']>): number {
+  const hit = new Set<string>();
+  for (const f of findings) if (actions.includes(f.action)) hit.add(`${f.kind}/${f.namespace ?? ''}/${f.name}`);
+  return hit.size;
 }
 
 /** Messages quote object data; an escape sequence in a label value must not reach the terminal as one. */

@@ -62,7 +62,8 @@ describe('the Helm chart installed into a real cluster', () => {
     const values = valuesFile('install.yaml', {
       image: imageValues,
       tls: { mode: 'helm' },
-      config: { storageDirTemplate: 's3://flink-ha/{namespace}/{clusterId}' },
+      // The rollout's last step (README "Roll out"): the chart installs in warn mode until a template and enforce are set.
+      config: { storageDirTemplate: 's3://flink-ha/{namespace}/{clusterId}', mode: 'enforce' },
     });
     await helm.ok(['install', RELEASE, CHART_DIR, '-n', RELEASE_NS, '--create-namespace', '-f', values, '--wait', '--timeout', '180s']);
     await serving.waitServing(2);

@@ -62,3 +62,12 @@ app.kubernetes.io/name: {{ include "flink-ha-webhook.name" . }}
 {{- end }}
 {{- toYaml $config }}
 {{- end }}
+
+{{/* The webhook image: repository@digest when a digest is set, else repository:tag (tag empty: the chart's appVersion). */}}
+{{- define "flink-ha-webhook.image" -}}
+{{- if .Values.image.digest -}}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest -}}
+{{- else -}}
+{{- printf "%s:%s" .Values.image.repository (.Values.image.tag | default .Chart.AppVersion) -}}
+{{- end -}}
+{{- end -}}

@@ -2,6 +2,7 @@
 // pointers live in ConfigMaps, so such a cluster fails to start with HA or loses leadership on the first renewal.
 import { findingAt, type Inventory } from '../inventory.ts';
 import type { AuditFinding } from '../types.ts';
+import { HA_CONFIGMAP_VERBS, onboardFix } from '../../flink/ha-rbac.ts';
 
 export function serviceAccountRights(inv: Inventory): AuditFinding[] {
   const { serviceAccounts, serviceAccountRights: rights } = inv.facts;
@@ -16,15 +17,15 @@ export function serviceAccountRights(inv: Inventory): AuditFinding[] {
         rule: 'ha-service-account',
         action: 'warned',
         message: `ServiceAccount ${w.serviceAccount} does not exist in namespace ${w.namespace}: the API server rejects this workload's pods`,
-        fix: `Create ServiceAccount ${w.serviceAccount} in ${w.namespace} with a Role granting get/list/watch/create/update/delete on configmaps`,
+        fix: onboardFix(w.namespace, w.serviceAccount),
         ...at,
       });
     } else if (rights?.get(key) === false) {
       out.push({
         rule: 'ha-service-account',
         action: 'warned',
-        message: `ServiceAccount ${w.serviceAccount} may not get/list/watch/create/update/delete ConfigMaps in namespace ${w.namespace}: Flink's Kubernetes HA cannot elect a leader or store checkpoint pointers`,
-        fix: `kubectl -n ${w.namespace} create role flink-ha --verb=get,list,watch,create,update,patch,delete --resource=configmaps && kubectl -n ${w.namespace} create rolebinding flink-ha --role=flink-ha --serviceaccount=${w.namespace}:${w.serviceAccount}`,
+        message: `ServiceAccount ${w.serviceAccount} may not ${HA_CONFIGMAP_VERBS.join('/')} ConfigMaps in namespace ${w.namespace}: Flink's Kubernetes HA cannot elect a leader or store checkpoint pointers`,
+        fix: onboardFix(w.namespace, w.serviceAccount),
         ...at,
       });
     }

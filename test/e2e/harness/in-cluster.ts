@@ -12,7 +12,7 @@ import type { V1ConfigMap } from '@kubernetes/client-node';
 import yaml from 'js-yaml';
 import { REPO_ROOT, type ControlPlane } from './control-plane.ts';
 import { waitFor } from './processes.ts';
-import { manifestWebhookConfigurations, webhookCallCounts } from './webhook.ts';
+import { manifestWebhookConfigurations, webhookCallCounts, webhookConfigMap } from './webhook.ts';
 
 const run = promisify(execFile);
 
@@ -106,13 +106,14 @@ function secretManifest(tls: Tls): string {
 
 /**
  * The tests' overlay: manifests/ as its only resource, the image swapped, caBundle set on every webhook (a
- * strategic-merge patch keyed by webhook name). Nothing else of manifests/ is changed.
+ * strategic-merge patch keyed by webhook name), and the config ConfigMap holding the e2e config (the chart's
+ * first-install default is warn mode; the tests and the sandbox run enforce with a storageDir template).
  */
 export async function writeOverlay(plane: ControlPlane, dir: string, image: ImageToRun, caPem: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   const at = image.ref.lastIndexOf(':');
   const caBundle = Buffer.from(caPem).toString('base64');
-  const patches = (await manifestWebhookConfigurations(plane)).map((config) => ({
+  const patches: Array<{ target: { kind: string; name: string }; patch: string }> = (await manifestWebhookConfigurations(plane)).map((config) => ({
     target: { kind: config.kind, name: config.metadata.name },
     patch: yaml.dump({
       apiVersion: config.apiVersion,
@@ -121,6 +122,12 @@ export async function writeOverlay(plane: ControlPlane, dir: string, image: Imag
       webhooks: config.webhooks.map((w) => ({ name: w.name, clientConfig: { caBundle } })),
     }),
   }));
+  // The config of the e2e tests and the plain sandbox (a storageDir template, enforce): both modes run one config.
+  const config = webhookConfigMap();
+  patches.push({
+    target: { kind: 'ConfigMap', name: config.metadata.name },
+    patch: yaml.dump({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: config.metadata.name }, data: config.data }),
+  });
   const kustomization = {
     apiVersion: 'kustomize.config.k8s.io/v1beta1',
     kind: 'Kustomization',

@@ -10,6 +10,20 @@ import { childEnv, spawnManaged, tailOf, waitFor, type Managed } from './process
 /** The e2e tests' config: the defaults plus a storageDir template. */
 export const E2E_CONFIG_FILE = join(REPO_ROOT, 'test', 'e2e', 'fixtures', 'webhook-config.yaml');
 
+/**
+ * The ConfigMap the chart and manifests/ install the webhook's config as (`flink-ha-webhook-config`, key webhook.yaml,
+ * labelled app.kubernetes.io/name=flink-ha-webhook), holding `configFile`: the sandbox publishes the config its
+ * webhook runs with there, as an install does, so a live audit reads the same one.
+ */
+export function webhookConfigMap(configFile = E2E_CONFIG_FILE, namespace = 'flink-ha-webhook') {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'flink-ha-webhook-config', namespace, labels: { 'app.kubernetes.io/name': 'flink-ha-webhook' } },
+    data: { 'webhook.yaml': readFileSync(configFile, 'utf8') },
+  };
+}
+
 export interface WebhookOptions {
   /** A config file for `serve --config` (default E2E_CONFIG_FILE; null for none). */
   configFile?: string | null;

@@ -69,14 +69,18 @@ describe('chart matchConditions and selectors follow the same values as the webh
     });
   }
 
-  it("the chart's default config values are the webhook's own defaults", () => {
+  it("the chart's default config values are the webhook's own defaults, but for a first install's warn mode", () => {
     const values = yaml.load(readFileSync(`${CHART_DIR}/values.yaml`, 'utf8')) as { config: Record<string, unknown> };
-    const { storageDirTemplate, checkpointDirTemplate, savepointDirTemplate, ...rest } = values.config;
+    const { storageDirTemplate, checkpointDirTemplate, savepointDirTemplate, mode, ...rest } = values.config;
+    // On purpose (issue 24): a first install mutates and denies nothing a team deploys until the platform team has
+    // read the audit and set storageDirTemplate; the HA guards (guardMode) keep the webhook's default, enforce.
+    assert.equal(mode, 'warn', 'the workload rules warn on a first install');
+    assert.equal(rest.guardMode, 'enforce', 'the HA guards are enforced from the first install');
     assert.equal(storageDirTemplate, '', 'no storageDirTemplate (empty in values)');
     assert.equal(checkpointDirTemplate, '', 'no checkpointDirTemplate (empty in values)');
     assert.equal(savepointDirTemplate, '', 'no savepointDirTemplate (empty in values)');
     // tls, server and webhookNamespace are the chart's to set (mounts, ports, the release namespace).
-    const { tls: _tls, server: _server, webhookNamespace: _ns, storageDirTemplate: _sd, checkpointDirTemplate: _cd, savepointDirTemplate: _spd, ...defaults } = DEFAULT_CONFIG;
+    const { tls: _tls, server: _server, webhookNamespace: _ns, storageDirTemplate: _sd, checkpointDirTemplate: _cd, savepointDirTemplate: _spd, mode: _mode, ...defaults } = DEFAULT_CONFIG;
     assert.deepEqual(rest, defaults);
   });
 });

@@ -123,9 +123,23 @@ describe('values reach the objects', () => {
     }
   });
 
+  it("the image: repository and tag, the chart's appVersion for an empty tag, a digest over both (webhook and helm test)", async () => {
+    const appVersion = (yaml.load(readFileSync(`${CHART_DIR}/Chart.yaml`, 'utf8')) as { appVersion: string }).appVersion;
+    const images = async (image: unknown) => {
+      const docs = await render({ image });
+      return [find(docs, 'Deployment')!.spec.template.spec.containers[0].image, probePod(docs)!.spec.containers[0].image];
+    };
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    assert.deepEqual(await images({}), [`flink-ha-webhook:${appVersion}`, `flink-ha-webhook:${appVersion}`], 'empty tag: appVersion');
+    assert.deepEqual(await images({ repository: 'registry.example.com/p/flink-ha-webhook' }), Array(2).fill(`registry.example.com/p/flink-ha-webhook:${appVersion}`), 'a repository alone is enough');
+    assert.deepEqual(await images({ repository: 'r.example.com/w', tag: '0.2.0' }), Array(2).fill('r.example.com/w:0.2.0'), 'a tag');
+    assert.deepEqual(await images({ repository: 'r.example.com/w', tag: '0.2.0', digest }), Array(2).fill(`r.example.com/w@${digest}`), 'a digest wins');
+  });
+
   it('a config change rolls the Pods: the checksum annotation follows the config file', async () => {
     const checksum = async (config: unknown) => find(await render({ config }), 'Deployment')!.spec.template.metadata.annotations['checksum/config'];
-    assert.notEqual(await checksum({}), await checksum({ mode: 'warn' }));
+    // The first-install default is warn (issue 24): switching to enforce is the change that must roll the Pods.
+    assert.notEqual(await checksum({}), await checksum({ mode: 'enforce' }));
   });
 
   it('the storageDir template reaches the config file only when set', async () => {

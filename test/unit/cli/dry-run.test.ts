@@ -26,6 +26,14 @@ describe('flink-ha-webhook dry-run', () => {
     assert.equal(doc.spec.jobManager.replicas, 2);
   });
 
+  it('says once, plainly, what it could not check offline and that the live webhook will (issue 24)', async () => {
+    const r = await runCli(['dry-run', join(FIX, '..', '..', 'examples', 'orders.yaml')]);
+    assert.match(r.stderr, /dry-run: 1 objects have checks only the cluster can answer \(does the ServiceAccount exist.*\): the live webhook checks them, and denies a workload whose ServiceAccount does not exist/, r.stderr);
+    assert.match(r.stdout, /set spec\.serviceAccount: flink \(could not check that it exists: where it does not, the webhook denies this workload\)/, 'the finding says it too');
+    const flinkDelete = await runCli(['dry-run', join(FIX, 'flink', 'ha-configmaps.yaml'), '--operation', 'DELETE', '--user', 'alice']);
+    assert.doesNotMatch(flinkDelete.stderr, /checks only the cluster can answer/, 'not said when nothing was left unchecked');
+  });
+
   it('-o json gives one element per object with source, patch, object and findings', async () => {
     const r = await run([join(FIX, 'upstream'), '-o', 'json'], undefined, withTemplate);
     const out = JSON.parse(r.stdout) as any[];

@@ -77,6 +77,31 @@ describe('modes and exemptions', () => {
     assert.deepEqual(d.findings.filter((f) => f.rule === 'legacy-exempt-label'), [], 'no note from the validating half');
   });
 
+  it('warn mode words every mutation as what it would do: "would add env POD_IP", never "would added"', async () => {
+    const jm = fixture('upstream/jobmanager-session-deployment-ha.yaml', 'Deployment');
+    const container = (jm.spec as { template: { spec: { containers: Array<{ env?: unknown[] }> } } }).template.spec.containers[0]!;
+    delete container.env; // without its POD_IP env, which the rule adds
+    const d = await ask({ object: jm, cluster: nsWith({ 'flink-ha.io/mode': 'warn' }) });
+    assert.ok(d.warnings.some((w) => w.startsWith('[pod-ip-address] would add env POD_IP')), `a would-add warning: ${JSON.stringify(d.warnings)}`);
+    assert.ok(d.warnings.every((w) => !/ would (added|removed|replaced)\b/.test(w)), `no past tense after would: ${JSON.stringify(d.warnings)}`);
+  });
+
+  it('a denied request says once that nothing was applied (its status), not on every mutation line', async () => {
+    const d = await ask({ object: none() });
+    assert.equal(d.allowed, false, 'HA NONE is denied');
+    assert.ok(d.findings.some((f) => f.action === 'mutated'), 'its mutations are still reported');
+    assert.ok(d.findings.every((f) => !f.message.includes('not applied')), `no per-line suffix: ${JSON.stringify(d.findings.map((f) => f.message))}`);
+  });
+
+  it('an exempted admission says in one warning which exemption applied and why (the legacy label, while it still exempts)', async () => {
+    const byObject = (await ask({ object: labelled(), config: LEGACY() })).warnings.filter((w) => /exempt/.test(w) && !w.startsWith('[ha-'));
+    assert.equal(byObject.length, 1, `one exemption warning: ${JSON.stringify(byObject)}`);
+    assert.match(byObject[0]!, /^\[legacy-exempt-label\] it is exempt through flink-ha\.io\/exempt=true \(load test, no state\)/);
+    const byNamespace = (await ask({ object: none(), config: LEGACY(), cluster: nsWith({ 'flink-ha.io/exempt': 'true' }, { 'flink-ha.io/exempt-reason': 'sandbox' }) })).warnings.filter((w) => w.startsWith('[legacy-exempt-label]'));
+    assert.match(byNamespace[0] ?? '', /its namespace default is exempt through .*namespace default: sandbox/, `names the namespace label: ${JSON.stringify(byNamespace)}`);
+    assert.deepEqual((await ask({ object: bare() })).warnings.filter((w) => /exempt/.test(w)), [], 'no exemption warning without an exemption');
+  });
+
   it('excluded namespaces (kube-system by default) are never mutated or guarded', async () => {
     const d = await ask({ object: none(), namespace: 'kube-system' });
     assert.equal(d.allowed, true);

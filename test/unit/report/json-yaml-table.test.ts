@@ -45,7 +45,8 @@ describe('table report', () => {
     assert.match(text, /WOULD DENY\s+ha-storage-dir\s+FlinkDeployment\/orders\s+\(test\/fixtures\/audit\/team a\/orders.yaml:3\)/);
     assert.match(text, /fix: set high-availability.storageDir/);
     assert.doesNotMatch(text, /standby-jobmanagers/);
-    assert.match(text, /4 objects audited: 1 would deny, 1 error, 2 warn, 1 would mutate, 1 unchecked, 1 exempt, 1 pass; 1 input errors/);
+    // Objects and findings counted apart, each said as what it is (issue 24).
+    assert.match(text, /4 objects audited \(2 would be denied\); 8 findings, shown as \d+ lines \(one per cause; passes only counted\): 1 would deny, 1 error, 2 warn, 1 would mutate, 1 unchecked, 1 exempt, 1 pass; 1 input errors/);
     assert.match(text, /input error: test\/fixtures\/audit\/broken.yaml:4: YAML syntax error/);
   });
 
@@ -57,5 +58,35 @@ describe('table report', () => {
 
   it('never writes control characters from object data to the terminal', () => {
     assert.match(text, /the policy failed\? on this object/);
+  });
+});
+
+describe('the table: one line per cause', () => {
+  const base = { kind: 'Deployment', apiVersion: 'apps/v1', namespace: 'team-a', clusterId: 'flink' };
+  const report = {
+    objects: 3,
+    errors: [],
+    findings: [
+      { ...base, name: 'jm', rule: 'ha-storage-dir', action: 'denied' as const, message: 'no storageDirTemplate', fix: 'configure storageDirTemplate' },
+      { ...base, name: 'tm', rule: 'ha-storage-dir', action: 'denied' as const, message: 'no storageDirTemplate', fix: 'configure storageDirTemplate' },
+      { ...base, name: 'jm', rule: 'ha-enabled', action: 'exempt' as const, message: 'set HA (exempt: label flink-ha.io/exempt on namespace team-a: sandbox)' },
+      { ...base, name: 'tm', rule: 'cluster-id', action: 'exempt' as const, message: 'set id (exempt: label flink-ha.io/exempt on namespace team-a: sandbox)' },
+    ],
+  };
+  const text = renderTable(report as unknown as Parameters<typeof renderTable>[0]);
+
+  it('findings sharing action, rule and message are one line naming every object, with the fix once', () => {
+    assert.match(text, /WOULD DENY\s+ha-storage-dir\s+Deployment\/jm, Deployment\/tm\n/, text);
+    assert.equal(text.split('fix: configure storageDirTemplate').length - 1, 1, `the fix once:\n${text}`);
+  });
+
+  it('exempt findings are one line per exemption: the rules not enforced, the objects, which exemption and why', () => {
+    const exempt = text.split('\n').filter((l) => /EXEMPT/.test(l));
+    assert.equal(exempt.length, 1, `one EXEMPT line:\n${text}`);
+    assert.match(text, /not enforced \(ha-enabled, cluster-id\): exempt, label flink-ha\.io\/exempt on namespace team-a: sandbox/);
+  });
+
+  it('counts objects and findings apart, and says how many lines show them', () => {
+    assert.match(text, /3 objects audited \(2 would be denied\); 4 findings, shown as 2 lines \(one per cause; passes only counted\): 2 would deny, 2 exempt\n$/, text);
   });
 });
