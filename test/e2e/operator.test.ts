@@ -83,8 +83,13 @@ describe('the Flink Kubernetes Operator on the real node, through the webhook', 
     chownSync(dataDir, 9999, 9999);
     await plane.kubectlOk(['create', 'namespace', NS]);
     // A person: may do what a team does with its Flink CRs (kubectl as user alice).
-    await plane.kubectlOk(['create', 'role', 'flink-user', '-n', NS, '--verb=*',
-      '--resource=flinkdeployments.flink.apache.org,flinksessionjobs.flink.apache.org']);
+    // (a Role object: `kubectl create role` would look the CRDs up, and the operator's chart brings them later)
+    await plane.kubectlOk(['apply', '-f', '-'], {
+      input: JSON.stringify({
+        apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name: 'flink-user', namespace: NS },
+        rules: [{ apiGroups: ['flink.apache.org'], resources: ['flinkdeployments', 'flinksessionjobs'], verbs: ['*'] }],
+      }),
+    });
     await plane.kubectlOk(['create', 'rolebinding', 'flink-user', '-n', NS, '--role=flink-user', `--user=${PERSON}`]);
     t = Date.now();
     operator = await installOperator(plane, node, { watchNamespaces: [NS] });
