@@ -161,8 +161,8 @@ export async function installOperator(plane: ControlPlane, node: Node, options: 
     (await plane.kubectlOk(['get', 'pods', '-n', namespace, '-l', `app.kubernetes.io/name=${OPERATOR_RELEASE}`,
       '-o', 'jsonpath={.items[0].metadata.name}'])).trim();
   const log = async () => (await plane.kubectl(['logs', '-n', namespace, `deploy/${OPERATOR_RELEASE}`, '--tail=-1'])).stdout;
-  // "Operator started" is logged once every controller has its informers running (FlinkOperator.run).
-  await waitFor('the operator started', async () => ((await log()).includes('Starting operator') ? true : undefined), {
+  // JOSDK logs "'<name>' controller started" once a controller's informers have synced.
+  await waitFor('the operator started', async () => ((await log()).includes("'flinkdeploymentcontroller' controller started") ? true : undefined), {
     timeoutMs: 180_000, intervalMs: 1000,
   });
   return {
