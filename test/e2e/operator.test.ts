@@ -117,7 +117,7 @@ describe('the Flink Kubernetes Operator on the real node, through the webhook', 
   it('a FlinkDeployment applied without HA comes back mutated, passes the operator, and its job runs', async () => {
     const images = await ensureOperatorImages();
     const manifest = readFileSync(join(FIXTURES, 'counter.yaml'), 'utf8')
-      .replace('IMAGE', images.flink.ref).replace('DATA_DIR', dataDir);
+      .replaceAll('IMAGE', images.flink.ref).replaceAll('DATA_DIR', dataDir);
     authErrorsBefore = await failedAuthentications();
     const t = Date.now();
     const applied = await plane.kubectl(['apply', '-n', NS, '-f', '-'], { as: PERSON, input: manifest });
