@@ -7,6 +7,10 @@ FLINK_LIB_DIR="$FLINK_HOME/lib"
 FLINK_CONF_DIR="${FLINK_CONF_DIR:-$FLINK_HOME/conf}"
 FLINK_LOG_DIR="${FLINK_LOG_DIR:-$FLINK_HOME/log}"
 JAVA_RUN="${JAVA_HOME:+$JAVA_HOME/bin/}java"
+# The entrypoints read these from the environment (FLINK_CONF_DIR is required; FLINK_LIB_DIR locates usrlib/ and
+# plugins/), as Flink's scripts export them.
+FLINK_PLUGINS_DIR="${FLINK_PLUGINS_DIR:-$FLINK_HOME/plugins}"
+export FLINK_HOME FLINK_BIN_DIR FLINK_LIB_DIR FLINK_CONF_DIR FLINK_LOG_DIR FLINK_PLUGINS_DIR
 
 # lib/*.jar with flink-dist last, as Flink's constructFlinkClassPath orders it.
 constructFlinkClassPath() {
