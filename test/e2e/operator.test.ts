@@ -149,6 +149,27 @@ describe('the Flink Kubernetes Operator on the real node, through the webhook', 
     assert.deepEqual([...afterCounts], [...before], 'no webhook call while Flink and the operator run');
   });
 
+  it('the JobManager Pods killed: the job is RUNNING again from the latest checkpoint, not from scratch', async () => {
+    const o = await fd();
+    const jobId = String(o.status.jobStatus.jobId);
+    await completedCheckpoint(jobId);
+    // The highest checkpoint pointer in the job's HA ConfigMap when the JobManagers die: what recovery must use.
+    const pointers = async () => Object.keys((await json(['get', 'configmap', `${FD}-${jobId}-config-map`, '-n', NS])).data ?? {})
+      .filter((k) => k.startsWith('checkpointID-')).map((k) => Number(k.slice('checkpointID-'.length)));
+    const t = Date.now();
+    const atKill = Math.max(...(await pointers()));
+    await plane.kubectlOk(['delete', 'pods', '-n', NS, '-l', `app=${FD},component=jobmanager`, '--grace-period=1', '--wait=false']);
+    const restored = await waitFor('the job restored from a checkpoint by a new JobManager', async () => {
+      const c = await jobManagerRest(`/jobs/${jobId}/checkpoints`).catch(() => undefined);
+      const id = c?.latest?.restored?.id;
+      return typeof id === 'number' ? id : undefined;
+    }, { timeoutMs: 240_000, intervalMs: 2000 });
+    await waitJobRunning('the job RUNNING again after the JobManager kill');
+    timings.jobManagerKillToRunningMs = Date.now() - t;
+    assert.ok(restored >= atKill, `restored from checkpoint ${restored}, the highest pointer at the kill was ${atKill}`);
+    assert.equal((await fd()).status.jobStatus.jobId, jobId, 'the same job, recovered, not resubmitted');
+  });
+
   it("a person's delete is refused, the FlinkDeployment and its job untouched; released, the operator cleans up", async () => {
     const before = await fd();
     const denied = await plane.kubectl(['delete', 'flinkdeployment', FD, '-n', NS, '--wait=false'], { as: PERSON });
