@@ -100,6 +100,8 @@ describe('the Flink Kubernetes Operator on the real node, through the webhook', 
       }),
     });
     await plane.kubectlOk(['create', 'rolebinding', 'flink-user', '-n', NS, '--role=flink-user', `--user=${PERSON}`]);
+    // ...and edits the namespace like any team member (the built-in `edit`: ConfigMaps included).
+    await plane.kubectlOk(['create', 'rolebinding', 'edit', '-n', NS, '--clusterrole=edit', `--user=${PERSON}`]);
     t = Date.now();
     operator = await installOperator(plane, node, { watchNamespaces: [NS] });
     timings.operatorInstallMs = Date.now() - t;
@@ -168,6 +170,27 @@ describe('the Flink Kubernetes Operator on the real node, through the webhook', 
     timings.jobManagerKillToRunningMs = Date.now() - t;
     assert.ok(restored >= atKill, `restored from checkpoint ${restored}, the highest pointer at the kill was ${atKill}`);
     assert.equal((await fd()).status.jobStatus.jobId, jobId, 'the same job, recovered, not resubmitted');
+  });
+
+  it('the webhook down: the operator keeps reconciling, Flink keeps checkpointing, a person\'s HA delete fails closed', async () => {
+    const jobId = String((await fd()).status.jobStatus.jobId);
+    await webhook.stop();
+    try {
+      const before = await completedCheckpoint(jobId);
+      await completedCheckpoint(jobId, before); // Flink keeps its leadership and checkpoints with no webhook
+      const o = await fd();
+      assert.equal(o.status.jobStatus.state, 'RUNNING', 'the job keeps running');
+      assert.equal(o.status.error ?? null, null, `the operator reports no error: ${o.status.error}`);
+      const cm = `${FD}-cluster-config-map`;
+      const stored = await json(['get', 'configmap', cm, '-n', NS]);
+      const r = await plane.kubectl(['delete', 'configmap', cm, '-n', NS], { as: PERSON });
+      assert.notEqual(r.code, 0, "a person's HA ConfigMap delete fails closed with the webhook down");
+      assert.match(r.stderr, /failed calling webhook/, `refused because the webhook cannot be asked (not RBAC): ${r.stderr}`);
+      const after = await json(['get', 'configmap', cm, '-n', NS]);
+      assert.equal(after.metadata.uid, stored.metadata.uid, 'the HA ConfigMap is still there');
+    } finally {
+      await webhook.start();
+    }
   });
 
   it("a person's delete is refused, the FlinkDeployment and its job untouched; released, the operator cleans up", async () => {
