@@ -94,6 +94,11 @@ function classifyConfigMap(obj: KubeObject): Classified {
   const labels = obj.metadata?.labels ?? {};
   const native = labels.type === 'flink-native-kubernetes';
   const operatorOwned = isOperatorOwned(obj);
+  // The Flink Kubernetes Operator's own configuration (its chart's `flink-operator-config`: flink-conf.yaml beside
+  // log4j-operator.properties, a file only the operator reads) configures the operator and the defaults of the
+  // clusters it deploys, not a Flink cluster: HA keys written into it reach every FlinkDeployment, and the
+  // operator's validation refuses them all ("Forbidden Flink config key: kubernetes.namespace").
+  if (typeof data['log4j-operator.properties'] === 'string') return { shape: 'other' };
   if (typeof data['flink-conf.yaml'] === 'string') return { shape: 'flink-config', fileKey: 'flink-conf.yaml', native, operatorOwned };
   // `config.yaml` is a common name: only a Flink one when something else says Flink.
   const looksFlink = name.startsWith('flink-config') || native || typeof data['log4j-console.properties'] === 'string' ||

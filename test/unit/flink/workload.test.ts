@@ -23,6 +23,9 @@ describe('classify', () => {
     ['native config ConfigMap (config.yaml)', fixture('flink/native-jobmanager.yaml', 'ConfigMap'), 'flink-config'],
     ['HA ConfigMap (labels)', fixture('flink/ha-configmaps.yaml', 'ConfigMap', 'orders-etl-cluster-config-map'), 'ha-configmap'],
     ['HA ConfigMap (1.12-1.14 name pattern + app/type labels)', fixture('flink/ha-configmaps.yaml', 'ConfigMap', 'legacy-app-dispatcher-leader'), 'ha-configmap'],
+    // Deny-side counterpart: the operator chart's own config is no Flink cluster's (mutating it broke every
+    // FlinkDeployment in the real-operator e2e test), while a cluster's flink-conf.yaml still is (row above).
+    ["the operator chart's flink-operator-config (flink-conf.yaml + log4j-operator.properties)", { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flink-operator-config', namespace: 'flink-operator-system' }, data: { 'flink-conf.yaml': 'kubernetes.operator.reconcile.interval: 15 s\ntaskmanager.numberOfTaskSlots: 1\n', 'log4j-operator.properties': 'rootLogger.level = INFO\n', 'log4j-console.properties': 'rootLogger.level = INFO\n' } }, 'other'],
     ['a ConfigMap named config.yaml of another app', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'grafana' }, data: { 'config.yaml': 'server:\n  port: 3000\n' } }, 'other'],
     ['an nginx Deployment', withField(fixture('flink/taskmanager-session-deployment.yaml', 'Deployment'), 'spec.template.spec.containers', [{ name: 'web', image: 'nginx:1.27' }]), 'other'],
     ['a custom Flink image recognised by its entrypoint args', withField(fixture('flink/taskmanager-session-deployment.yaml', 'Deployment'), 'spec.template.spec.containers', [{ name: 'tm', image: 'registry.example.com/streaming/engine:7', args: ['taskmanager'] }]), 'standalone taskmanager Deployment session'],

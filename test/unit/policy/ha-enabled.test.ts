@@ -87,6 +87,18 @@ describe('ha-enabled', () => {
     assert.match(text, /^high-availability: org\.apache\.flink\.kubernetes\.highavailability\.KubernetesHaServicesFactory$/m);
   });
 
+  it("the operator chart's own config ConfigMap (flink-conf.yaml beside log4j-operator.properties) is not mutated", async () => {
+    // Seen with the real operator (test/e2e/operator.test.ts): HA keys, cluster-id and kubernetes.namespace written
+    // into flink-operator-config became defaults of every FlinkDeployment, and the operator refused them all.
+    const cm: KubeObject = {
+      apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'flink-operator-config', namespace: 'flink-operator-system' },
+      data: { 'flink-conf.yaml': 'kubernetes.operator.reconcile.interval: 15 s\n', 'log4j-operator.properties': 'rootLogger.level = INFO\n' },
+    };
+    const d = await ask({ object: cm });
+    assert.deepEqual(d.patch ?? [], [], `no patch for the operator's config: ${JSON.stringify(d.patch)}`);
+    assert.deepEqual(d.findings, [], 'no finding either: it is not a Flink cluster config');
+  });
+
   it('config.yaml (Flink 1.19+) gets high-availability.type in standard YAML', async () => {
     const cm = fixture('flink/native-jobmanager.yaml', 'ConfigMap');
     const after = applyPatch(cm, await ask({ object: cm }));
