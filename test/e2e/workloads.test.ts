@@ -217,7 +217,7 @@ describe('Flink workloads admitted through the real API server', () => {
     await e2e.plane.kubectlOk(['delete', 'serviceaccount/flink', '-n', 'no-flink-sa']);
     const deployments = await e2e.plane.kubectl(['apply', '-n', 'no-flink-sa', '-f', fixture('session-cluster.yaml')]);
     assert.notEqual(deployments.code, 0);
-    assert.match(deployments.stderr, /denied the request: .*\[ha-service-account\].*Fix: create ServiceAccount flink/);
+    assert.match(deployments.stderr, /denied the request: .*\[ha-service-account\].*ServiceAccount flink does not exist in no-flink-sa.*Fix: flink-ha-webhook onboard -n no-flink-sa --service-account flink \| kubectl apply -f -/);
     const pods = await e2e.plane.kubectl(['apply', '-n', 'no-flink-sa', '-f', fixture('pods.yaml')]);
     assert.equal(pods.code, 0, pods.stderr);
     assert.match(pods.stderr, /^Warning: \[ha-service-account\] .*ServiceAccount flink does not exist/m);
