@@ -11,9 +11,10 @@ export const POLICY_NAME = 'flink-ha';
 export const REPORT_SOURCE = 'flink-ha-webhook';
 export const REPORT_NAME = 'flink-ha-webhook';
 
-type PolicyResult = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
+/** A finding's result and severity in a policy report; the in-cluster Reports (src/reports/build.ts) use the same. */
+export type PolicyResult = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
 
-const RESULT: Record<AuditAction, PolicyResult> = {
+export const RESULT: Record<AuditAction, PolicyResult> = {
   denied: 'fail',
   error: 'error',
   warned: 'warn',
@@ -23,7 +24,7 @@ const RESULT: Record<AuditAction, PolicyResult> = {
   passed: 'pass',
 };
 
-const SEVERITY: Partial<Record<AuditAction, string>> = { denied: 'high', error: 'high', warned: 'medium', mutated: 'medium' };
+export const SEVERITY: Partial<Record<AuditAction, 'high' | 'medium'>> = { denied: 'high', error: 'high', warned: 'medium', mutated: 'medium' };
 
 export const POLICY_REPORT_APIS = ['wgpolicyk8s', 'openreports'] as const;
 export type PolicyReportApi = (typeof POLICY_REPORT_APIS)[number];

@@ -3,7 +3,8 @@
 // the same findings in any order give byte-identical objects and the same content hash, so the writer
 // (src/reports/writer.ts) rewrites a Report only when what it says changed.
 import { createHash } from 'node:crypto';
-import { ACTION_SEVERITY, type AuditAction, type AuditFinding } from '../audit/types.ts';
+import { ACTION_SEVERITY, type AuditFinding } from '../audit/types.ts';
+import { RESULT, SEVERITY, type PolicyResult } from '../report/policyreport.ts';
 
 export const REPORTS_GROUP = 'openreports.io';
 export const REPORTS_VERSION = 'v1alpha1';
@@ -20,19 +21,10 @@ export const OMITTED_ANNOTATION = 'flink-ha.io/results-omitted';
 /** A message or fix longer than this is cut (ours are a few hundred bytes; the bound is what keeps a Report small). */
 export const MAX_TEXT = 1024;
 
-export type ReportResultStatus = 'pass' | 'fail' | 'warn' | 'error' | 'skip';
+export type ReportResultStatus = PolicyResult;
 
-/** Same mapping as `audit -o policyreport` (src/report/policyreport.ts): one meaning whichever face wrote it. */
-const STATUS: Record<AuditAction, ReportResultStatus> = {
-  denied: 'fail',
-  error: 'error',
-  warned: 'warn',
-  mutated: 'warn',
-  unchecked: 'skip',
-  exempt: 'skip',
-  passed: 'pass',
-};
-const SEVERITY: Partial<Record<AuditAction, 'high' | 'medium'>> = { denied: 'high', error: 'high', warned: 'medium', mutated: 'medium' };
+// The mapping `audit -o policyreport` uses (src/report/policyreport.ts): one meaning whichever face wrote it.
+const STATUS = RESULT;
 /** Passes are counted, not listed: a report lists what needs someone's attention. */
 const LISTED: ReportResultStatus[] = ['fail', 'warn', 'error', 'skip'];
 
